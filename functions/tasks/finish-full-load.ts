@@ -1,0 +1,7 @@
+import { jobDeps } from '../../lib/job/deps.js';
+import { finishFullLoad } from '../../lib/steps/full-load.js';
+import { TaskInput, taskHandler } from '../../lib/workflow/task-handler.js';
+
+export const makeHandler = (deps = jobDeps) => taskHandler(TaskInput, (input) => finishFullLoad(input, deps()));
+
+export const handler = makeHandler();

@@ -1,0 +1,3 @@
+import { describeStateMachine } from '../../helpers/asl.js';
+
+describeStateMachine('compare', 'statemachines/compare.asl.yml', 'CompareMarkFailed');

@@ -1,0 +1,3 @@
+import { describeStateMachine } from '../../helpers/asl.js';
+
+describeStateMachine('migration', 'statemachines/migration.asl.yml', 'MarkFailed');
