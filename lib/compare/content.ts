@@ -22,6 +22,8 @@ export interface CompareSide {
   comparer: Comparer;
   table: TableRef;
   spec: DigestSpec;
+  /** This side's names of the key columns, when the job renames them (default: the names given to compareRange). */
+  keyColumns?: string[];
 }
 
 export interface RangeBounds {
@@ -73,7 +75,7 @@ const truncRow = (values: (string | null)[]) => values.map((v) => trunc(v, Math.
 /** Compare one range of one table on both sides. */
 export async function compareRange(src: CompareSide, tgt: CompareSide, keyColumns: string[], bounds: RangeBounds, tableIndex: number, opts: ContentOptions = DEFAULT_CONTENT_OPTIONS): Promise<RangeOutcome> {
   const out: RangeOutcome = { sourceRows: 0, targetRows: 0, missing: 0, extra: 0, different: 0, differences: [], truncated: false };
-  const range = (side: CompareSide, b: RangeBounds): CompareRange => ({ table: side.table, keyColumns, ...b });
+  const range = (side: CompareSide, b: RangeBounds): CompareRange => ({ table: side.table, keyColumns: side.keyColumns ?? keyColumns, ...b });
   const keep = (d: RowDifference) => {
     if (out.differences.length < opts.maxStored) out.differences.push(d);
     else out.truncated = true;
@@ -200,7 +202,7 @@ export async function recheck(src: CompareSide, tgt: CompareSide, keyColumns: st
   if (keyColumns.length) {
     const keys = new Map(first.differences.map((d) => [JSON.stringify(d.key), d.rawKey ?? d.key]));
     const raw = [...keys.values()];
-    const [a, t] = await Promise.all([src.comparer.readKeys(src.table, keyColumns, raw, src.spec), tgt.comparer.readKeys(tgt.table, keyColumns, raw, tgt.spec)]);
+    const [a, t] = await Promise.all([src.comparer.readKeys(src.table, src.keyColumns ?? keyColumns, raw, src.spec), tgt.comparer.readKeys(tgt.table, tgt.keyColumns ?? keyColumns, raw, tgt.spec)]);
     kept = diffRows(a, t, src.spec, keyColumns, tableIndex);
   } else {
     const again = await compareRange(src, tgt, keyColumns, bounds, tableIndex, opts);

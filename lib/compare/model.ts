@@ -92,6 +92,13 @@ export interface TableResult {
   sourceColumns: ObjectColumn[];
   targetColumns: ObjectColumn[];
   keyColumns: string[];
+  /**
+   * The target's names where the job renames or drops columns: the key columns, and the row filter
+   * (`''`: none, the filter uses a dropped column; the target holds only rows inside it anyway).
+   * Absent: the same as on the source.
+   */
+  targetKeyColumns?: string[];
+  targetWhere?: string;
   /** The row hash both sides compute (the best both offer; chosen when planned). */
   hash?: HashKind;
   /** Average row size on the source (throttling estimates). */

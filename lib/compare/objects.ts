@@ -2,13 +2,15 @@
  * Object compare, pure: the job's selected objects after renames, as each database's catalog
  * describes them, compared object by object.
  *   DB     the database (PostgreSQL: database.schema) each selected table lives in exists on the target
- *   TABLE  the table exists; columns (name, type, nullability, default) are the same
+ *   TABLE  the table exists; columns (name, type, nullability, default) are the same, after the
+ *          job's column renames and drops
  *   INDEX  primary key, unique keys and indexes: an index matches one on the other side with the
  *          same name, or else with the same columns and uniqueness (a renamed table renames its
  *          primary key index on PostgreSQL)
  * Each difference names the object, what differs, the source value and the target value.
  */
 import type { ObjectDescription, ObjectIndex, ObjectTable, TableMapping, TableRef } from '../engines/engine.js';
+import { mapObjectTable } from '../engines/column-map.js';
 import type { ObjectDifference, ObjectOverview, ObjectType } from './model.js';
 import { refName } from './model.js';
 
@@ -58,7 +60,9 @@ export function compareObjects(mappings: TableMapping[], source: ObjectDescripti
   let idxTarget = 0;
   let idxDiffs = 0;
   for (const m of mappings) {
-    const s = srcTables.get(tableKey(m.source));
+    const read = srcTables.get(tableKey(m.source));
+    // What the target should hold: the source table with the job's column renames and drops.
+    const s = read && mapObjectTable(read, m.columns);
     const t = tgtTables.get(tableKey(m.target));
     const object = refName(m.source);
     const targetObject = refName(m.target);

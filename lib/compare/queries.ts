@@ -107,6 +107,7 @@ export function selectSql(kind: EngineKind, side: Pick<TableResult, 'source'> & 
 export function diffView(kind: EngineKind, t: TableResult, d: RowDifference) {
   const keyed = t.keyColumns.length > 0;
   const cols = keyed ? t.keyColumns : t.sourceColumns.map((c) => c.name);
+  const targetCols = keyed ? (t.targetKeyColumns ?? t.keyColumns) : t.targetColumns.map((c) => c.name);
   const sourceVals = keyed ? d.key : (d.sourceValues ?? []);
   const targetVals = keyed ? d.key : (d.targetValues ?? []);
   const onSource = d.kind !== 'extra';
@@ -115,6 +116,6 @@ export function diffView(kind: EngineKind, t: TableResult, d: RowDifference) {
     sourceKey: onSource ? sourceVals.map((v) => v ?? 'NULL') : [],
     targetKey: onTarget ? targetVals.map((v) => v ?? 'NULL') : [],
     sourceSql: onSource ? selectSql(kind, { source: t.source, columns: t.sourceColumns }, cols, sourceVals) : '',
-    targetSql: onTarget ? selectSql(kind, { source: t.target, columns: t.targetColumns }, cols, targetVals) : '',
+    targetSql: onTarget ? selectSql(kind, { source: t.target, columns: t.targetColumns }, targetCols, targetVals) : '',
   };
 }

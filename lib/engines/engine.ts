@@ -84,12 +84,25 @@ export interface TableSchema {
   native?: Record<string, unknown>;
 }
 
+/**
+ * Column renames and drops of one table (the selection's `columns`, built by lib/steps/selection.ts
+ * and applied through lib/engines/column-map.ts). Keys and `drop` are source column names; a column
+ * named in neither keeps its name (so does one the source adds later). Primary-key columns are
+ * never dropped.
+ */
+export interface ColumnMap {
+  /** Source column name → target column name. */
+  rename: Record<string, string>;
+  /** Source columns not copied: absent on the target, left out of every copy, change and compare. */
+  drop: string[];
+}
+
 /** Where a source table goes on the target (the job's object selection and renames, resolved). */
 export interface TableMapping {
   source: TableRef;
   target: TableRef;
-  /** Columns to copy (source names); undefined = all. */
-  columns?: string[];
+  /** Column renames and drops; undefined = every column under its own name. */
+  columns?: ColumnMap;
   /** Row filter, validated SQL boolean expression over the source table's columns. */
   where?: string;
 }
@@ -118,8 +131,8 @@ export interface RowPage {
 
 /** How a whole-chunk copy (SourceEngine.copyChunkTo) is paced and filtered. */
 export interface CopyChunkOptions {
-  /** Columns to copy (source names); undefined = all copyable columns. */
-  columns?: string[];
+  /** The table's column renames and drops: every copyable column but the dropped ones, written under its target name. */
+  columns?: ColumnMap;
   /** Row filter, validated SQL boolean expression over the source table's columns. */
   where?: string;
   /**
@@ -217,8 +230,11 @@ export interface SourceEngine {
    * data. Tables without a usable key (no primary or non-null unique key) are one chunk.
    */
   planChunks(table: TableSchema, rowsPerChunk: number): Promise<Chunk[]>;
-  /** Read a chunk in pages of about `pageRows` rows, in key order. */
-  readChunk(chunk: Chunk, opts: { pageRows: number; columns?: string[]; where?: string }): AsyncIterable<RowPage>;
+  /**
+   * Read a chunk in pages of about `pageRows` rows, in key order. With `columns`, dropped columns
+   * are not read and the page's `columns` are the target names.
+   */
+  readChunk(chunk: Chunk, opts: { pageRows: number; columns?: ColumnMap; where?: string }): AsyncIterable<RowPage>;
   countRows(table: TableRef, where?: string): Promise<number>;
   /**
    * Optional fast path for the full load: copy a whole chunk into `into` on `target` (an engine
@@ -234,6 +250,13 @@ export interface SourceEngine {
   close(): Promise<void>;
 }
 
+/** One table for applySchema: the source's schema, where it goes, its column renames and drops. */
+export interface SchemaApply {
+  schema: TableSchema;
+  target: TableRef;
+  columns?: ColumnMap;
+}
+
 export interface TargetEngine {
   readonly kind: EngineKind;
   testConnection(): Promise<ConnectionTestResult>;
@@ -247,10 +270,13 @@ export interface TargetEngine {
    * `deferPrimaryKey` (with `deferSecondaryIndexes`; engines that cannot defer it cheaply ignore
    * it): the primary key waits for `createSecondaryIndexes` too. Only for tables then loaded
    * with `copyChunkTo`, which keeps chunks idempotent without the key (writeRows needs the key).
+   * `columns` (the table's renames and drops): the table gets the target column names everywhere
+   * (keys, indexes, constraints, generated expressions); an index or constraint over a dropped
+   * column is left out and logged.
    */
-  applySchema(tables: { schema: TableSchema; target: TableRef }[], opts: { deferSecondaryIndexes: boolean; deferPrimaryKey?: boolean }): Promise<void>;
+  applySchema(tables: SchemaApply[], opts: { deferSecondaryIndexes: boolean; deferPrimaryKey?: boolean }): Promise<void>;
   /** Add what applySchema deferred: the primary key (if deferred), the other indexes, then the foreign keys. */
-  createSecondaryIndexes(tables: { schema: TableSchema; target: TableRef }[]): Promise<void>;
+  createSecondaryIndexes(tables: SchemaApply[]): Promise<void>;
   /** Upsert: writing the same page twice leaves the same rows. Returns rows written. */
   writeRows(table: TableRef, page: RowPage, opts: { keyColumns: string[] }): Promise<number>;
   truncate(table: TableRef): Promise<void>;

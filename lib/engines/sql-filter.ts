@@ -350,7 +350,12 @@ function describe(t: Token): string {
   return t.t === 'end' ? 'the end of the expression' : `"${t.v}"`;
 }
 
-function print(n: Node, d: FilterDialect): string {
+/** Column names as printed; `rename` maps them (undefined: the column is gone, DroppedColumn is thrown). */
+type Rename = (name: string) => string | undefined;
+class DroppedColumn extends Error {}
+
+function print(n: Node, d: FilterDialect, rename?: Rename): string {
+  const p = (x: Node) => print(x, d, rename);
   switch (n.k) {
     case 'lit':
       return n.sql;
@@ -358,25 +363,42 @@ function print(n: Node, d: FilterDialect): string {
       return `'${n.v.replace(/'/g, "''")}'`;
     case 'col': {
       // PostgreSQL folds unquoted names to lower case; MySQL column names are case-insensitive.
-      const name = d === 'postgresql' && !n.quoted ? n.name.toLowerCase() : n.name;
+      let name: string | undefined = d === 'postgresql' && !n.quoted ? n.name.toLowerCase() : n.name;
+      if (rename) name = rename(name);
+      if (name === undefined) throw new DroppedColumn();
       return d === 'mysql' ? '`' + name.replace(/`/g, '``') + '`' : '"' + name.replace(/"/g, '""') + '"';
     }
     case 'fn':
-      return `${n.name}(${n.args.map((a) => print(a, d)).join(', ')})`;
+      return `${n.name}(${n.args.map(p).join(', ')})`;
     case 'neg':
-      return `(- ${print(n.e, d)})`;
+      return `(- ${p(n.e)})`;
     case 'bin':
-      return `(${print(n.l, d)} ${n.op} ${print(n.r, d)})`;
+      return `(${p(n.l)} ${n.op} ${p(n.r)})`;
     case 'not':
-      return `(NOT ${print(n.e, d)})`;
+      return `(NOT ${p(n.e)})`;
     case 'is':
-      return `(${print(n.e, d)} IS ${n.not ? 'NOT ' : ''}${n.what})`;
+      return `(${p(n.e)} IS ${n.not ? 'NOT ' : ''}${n.what})`;
     case 'in':
-      return `(${print(n.e, d)} ${n.not ? 'NOT ' : ''}IN (${n.list.map((x) => print(x, d)).join(', ')}))`;
+      return `(${p(n.e)} ${n.not ? 'NOT ' : ''}IN (${n.list.map(p).join(', ')}))`;
     case 'between':
-      return `(${print(n.e, d)} ${n.not ? 'NOT ' : ''}BETWEEN ${print(n.lo, d)} AND ${print(n.hi, d)})`;
+      return `(${p(n.e)} ${n.not ? 'NOT ' : ''}BETWEEN ${p(n.lo)} AND ${p(n.hi)})`;
     case 'like':
-      return `(${print(n.e, d)} ${n.not ? 'NOT ' : ''}LIKE ${print(n.pattern, d)})`;
+      return `(${p(n.e)} ${n.not ? 'NOT ' : ''}LIKE ${p(n.pattern)})`;
+  }
+}
+
+/**
+ * A row filter over the source's columns, for a table whose columns the job renames: canonical SQL
+ * of `dialect` with each column name passed through `rename`. Undefined when it names a column
+ * `rename` drops (returns undefined for).
+ */
+export function renameFilterColumns(expr: string, dialect: FilterDialect, rename: Rename): string | undefined {
+  validateRowFilter(expr, dialect);
+  try {
+    return print(new Parser(tokenize(expr, dialect)).parse(), dialect, rename);
+  } catch (e) {
+    if (e instanceof DroppedColumn) return undefined;
+    throw e;
   }
 }
 

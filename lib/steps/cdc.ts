@@ -62,7 +62,7 @@ export async function syncChanges(input: RunInput & { iteration?: number }, deps
     const key = refName(ref);
     if (!routes.has(key)) {
       const t = planned.get(key);
-      routes.set(key, t ? { source: t.source, target: t.target, where: t.where } : mappingFor(job!.dbObject, ref));
+      routes.set(key, t ? { source: t.source, target: t.target, where: t.where, ...(t.columns ? { columns: t.columns } : {}) } : mappingFor(job!.dbObject, ref));
     }
     return routes.get(key);
   };

@@ -6,14 +6,15 @@
  * Precheck = each engine's own catalogue (source side, target side) + the checks that need both
  * sides (versions, same database, time zones, character sets), all reported, none thrown.
  */
+import { mapTableSchema } from '../engines/column-map.js';
 import { openEngine } from '../engines/index.js';
-import type { CheckResult, ConnectionTestResult, EndpointConfig, ServerInfo, SourceEngine, TargetEngine } from '../engines/engine.js';
+import type { CheckResult, ConnectionTestResult, EndpointConfig, ServerInfo, SourceEngine, TableMapping, TableSchema, TargetEngine } from '../engines/engine.js';
 import { assertConnectionTestable, mergeEndpoint, mutateJob, getJob, precheckPassed, type JobDeps } from '../job/commands.js';
 import type { EndpointSpec } from '../job/spec.js';
 import type { Job, JobEndpoint, NetworkResult } from '../job/job.js';
 import { logger } from '../logger.js';
 import { endpointConfig, log } from './context.js';
-import { refName, resolveSelection, jobObjects } from './selection.js';
+import { checkColumnMaps, refName, resolveSelection, jobObjects } from './selection.js';
 import { precheckObjects } from './objects.js';
 
 export type Open = (cfg: EndpointConfig) => SourceEngine & TargetEngine;
@@ -80,6 +81,16 @@ export function crossChecks(job: Job, src: ServerInfo, dst: ServerInfo, srcCfg: 
   return out;
 }
 
+/** The selection's column renames and drops fit the source tables (columns exist, no key column dropped). */
+function columnMapCheck(mappings: TableMapping[], schemas: TableSchema[]): CheckResult {
+  try {
+    checkColumnMaps(mappings, schemas);
+    return item('columnMappingCheck', 'db_params', true, '', '');
+  } catch (e) {
+    return item('columnMappingCheck', 'db_params', false, (e as Error).message, 'Fix the column mapping of the job (db_object ... columns): name only columns the source table has, and keep every primary-key column.');
+  }
+}
+
 /** Run the precheck of the job's current configuration; record results by query id. */
 export async function runPrecheck(projectId: string, jobId: string, queryId: string, deps: JobDeps, open: Open = openEngine): Promise<CheckResult[]> {
   const job = await getJob(projectId, jobId, deps);
@@ -105,9 +116,11 @@ export async function runPrecheck(projectId: string, jobId: string, queryId: str
       );
       const srcResults = await source.precheckSource({ role: 'source', taskType: job.taskType, tables, databases: [...new Set(tables.map((t) => t.db))] });
       const schemas = mappings.length ? await source.readSchema(tables) : [];
+      results.push(columnMapCheck(mappings, schemas));
       const dstResults = await target.precheckTarget(
         { role: 'target', taskType: job.taskType, tables: mappings.map((m) => m.target), databases: [...new Set(mappings.map((m) => m.target.db))] },
-        schemas,
+        // The tables as the target gets them: a dropped column's character set does not matter there.
+        schemas.map((s, i) => mapTableSchema(s, mappings[i]!.columns).schema),
       );
       results.push(...srcResults.filter((r) => r.item !== 'srcDbConnection'), ...dstResults.filter((r) => r.item !== 'dstDbConnection'));
       // Views, routines, triggers, events: readable on the source, definers on the target (lib/steps/objects.ts).

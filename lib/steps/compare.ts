@@ -21,7 +21,9 @@ import { compareObjects, databasePairs } from '../compare/objects.js';
 import { isFinished, refName, tableName, type CompareScope, type CompareTask, type CompareWork, type TableResult } from '../compare/model.js';
 import { aggregateTables } from '../compare/results.js';
 import type { Comparer, ObjectColumn, TableMapping } from '../engines/engine.js';
+import { isEmptyMap, targetColumn } from '../engines/column-map.js';
 import { openEngine } from '../engines/index.js';
+import { renameFilterColumns } from '../engines/sql-filter.js';
 import { getJob, type JobDeps } from '../job/commands.js';
 import type { Job } from '../job/job.js';
 import type { CompareStore } from '../store/compare-store.js';
@@ -134,19 +136,33 @@ export async function startCompare(input: CompareInput, deps: CompareDeps): Prom
       for (const [i, m] of mappings.entries()) {
         const st = sd.tables[i]!;
         const tt = td.tables[i]!;
+        // Column pairs after the job's renames; dropped columns are not compared.
+        const sourceColumns: ObjectColumn[] = [];
         const targetColumns: ObjectColumn[] = [];
         const missingCols: string[] = [];
         for (const c of st.columns) {
-          const o = tt.columns.find((x) => x.name === c.name);
-          if (o) targetColumns.push(o);
-          else missingCols.push(c.name);
+          const name = targetColumn(m.columns, c.name);
+          if (name === undefined) continue;
+          const o = tt.columns.find((x) => x.name === name);
+          if (o) {
+            sourceColumns.push(c);
+            targetColumns.push(o);
+          } else missingCols.push(name);
         }
         const schema = schemas[i];
         const avgRowBytes = schema && schema.estimatedRows > 0 ? Math.max(16, Math.round(schema.estimatedBytes / schema.estimatedRows)) : 128;
         const r: TableResult = {
-          index: i, source: m.source, target: m.target, where: m.where, sourceColumns: st.columns, targetColumns, keyColumns: [], avgRowBytes,
+          index: i, source: m.source, target: m.target, where: m.where, sourceColumns, targetColumns, keyColumns: [], avgRowBytes,
           status: 'WAITING_FOR_COMPARISON', sourceRows: 0, targetRows: 0, diffRows: 0, missing: 0, extra: 0, different: 0, chunks: 0, chunksDone: 0,
         };
+        if (!isEmptyMap(m.columns) && m.where) {
+          const map = m.columns;
+          const mysql = m.source.schema === undefined;
+          // MySQL column names are case-insensitive: the filter may spell a mapped column differently.
+          const named = [...Object.keys(map.rename), ...map.drop];
+          const rename = (c: string) => targetColumn(map, mysql ? (named.find((k) => k.toLowerCase() === c.toLowerCase()) ?? c) : c);
+          r.targetWhere = renameFilterColumns(m.where, mysql ? 'mysql' : 'postgresql', rename) ?? '';
+        }
         tables.push(r);
         const dbExists = targetDbs.get(JSON.stringify([m.target.db, m.target.schema ?? null]));
         if (!tt.exists) {
@@ -167,6 +183,16 @@ export async function startCompare(input: CompareInput, deps: CompareDeps): Prom
         r.hash = sk.find((k) => tk.includes(k)) ?? 'md5';
         const chunks = await engine.planChunks(schema!, COMPARE_ROWS_PER_CHUNK);
         r.keyColumns = chunks[0]?.keyColumns ?? [];
+        if (!isEmptyMap(m.columns) && r.keyColumns.length) {
+          const keys = r.keyColumns.map((k) => targetColumn(m.columns, k));
+          if (keys.some((k) => k === undefined)) {
+            // A keyless table chunked by a unique key over a dropped column: the target cannot be read by it.
+            r.status = 'CAN_NOT_COMPARE';
+            r.message = `The key ${r.keyColumns.join(', ')} of ${refName(m.source)} uses a dropped column.`;
+            continue;
+          }
+          r.targetKeyColumns = keys as string[];
+        }
         chunks.forEach((c, n) => work.push({ ...newWork(i, n, 'digest'), ...(c.lower ? { lower: c.lower } : {}), ...(c.upper ? { upper: c.upper } : {}) }));
       }
     } finally {
@@ -231,8 +257,11 @@ export async function compareWork(input: CompareInput & { worker: number }, deps
   });
 }
 
+/** The row filter on the target: in its column names when the job renames columns. */
+const targetWhere = (table: TableResult) => (table.targetWhere !== undefined ? table.targetWhere || undefined : table.where);
+
 async function countWork(s: Comparer, t: Comparer, table: TableResult): Promise<Partial<CompareWork>> {
-  const [sourceRows, targetRows] = await Promise.all([s.countRows(table.source, table.where), t.countRows(table.target, table.where)]);
+  const [sourceRows, targetRows] = await Promise.all([s.countRows(table.source, table.where), t.countRows(table.target, targetWhere(table))]);
   return { sourceRows, targetRows };
 }
 
@@ -248,7 +277,7 @@ async function digestWork(
   onRows: (rows: number) => Promise<unknown>,
 ): Promise<Partial<CompareWork>> {
   const src: CompareSide = { comparer: s, table: table.source, spec: { columns: table.sourceColumns, where: table.where, hash: table.hash } };
-  const tgt: CompareSide = { comparer: t, table: table.target, spec: { columns: table.targetColumns, where: table.where, hash: table.hash } };
+  const tgt: CompareSide = { comparer: t, table: table.target, spec: { columns: table.targetColumns, where: targetWhere(table), hash: table.hash }, ...(table.targetKeyColumns ? { keyColumns: table.targetKeyColumns } : {}) };
   const bounds = { ...(w.lower ? { lower: w.lower } : {}), ...(w.upper ? { upper: w.upper } : {}) };
   const opts = { ...DEFAULT_CONTENT_OPTIONS, shouldStop, onRows: async (rows: number) => void (await onRows(rows)) };
   let outcome = await compareRange(src, tgt, table.keyColumns, bounds, table.index, opts);

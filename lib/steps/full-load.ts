@@ -2,7 +2,8 @@
  * Schema copy and the chunked, resumable full load (DESIGN §5 rules 1, 2, 6, 7).
  *
  * 1. copySchema: read the selected tables from the source, create them under their target names
- *    (secondary indexes deferred by default), record one TABLE item per table. Skipped when done.
+ *    and with their column renames and drops (secondary indexes deferred by default), record one
+ *    TABLE item per table. Skipped when done.
  * 2. planChunks: split every table into primary-key ranges, one CHUNK item each (pending).
  *    Skipped when already planned, so a resumed run keeps its plan and its done chunks.
  * 3. loadChunks (one per parallel worker): claim a pending chunk (or one whose worker died and
@@ -22,7 +23,8 @@ import type { ChunkRecord, TableRecord } from '../store/job-store.js';
 import type { Open } from './checks.js';
 import { copyObjectsAndUsers, createDeferredObjects } from './objects.js';
 import { currentRun, endpointConfig, log, parallelism, type RunInput } from './context.js';
-import { refName, resolveSelection, jobObjects } from './selection.js';
+import { mapTableSchema, targetKeys } from '../engines/column-map.js';
+import { checkColumnMaps, refName, resolveSelection, jobObjects } from './selection.js';
 import { Throttle } from './throttle.js';
 
 export const ROWS_PER_CHUNK = Number(process.env.DRS_ROWS_PER_CHUNK ?? 100_000);
@@ -54,7 +56,13 @@ export async function copySchema(input: RunInput, deps: JobDeps, open: Open = op
     const objects = jobObjects(job.source, await source.listObjects());
     const mappings = resolveSelection(job.dbObject, objects);
     const schemas = mappings.length ? await source.readSchema(mappings.map((m) => m.source)) : [];
-    const pairs = mappings.map((m, i) => ({ schema: schemas[i], target: m.target }));
+    checkColumnMaps(mappings, schemas);
+    const pairs = mappings.map((m, i) => ({ schema: schemas[i], target: m.target, ...(m.columns ? { columns: m.columns } : {}) }));
+    // Indexes over a dropped column do not exist on the target (nor can a copy key use them).
+    const leftOut = mappings.map((m, i) => mapTableSchema(schemas[i], m.columns).leftOut);
+    for (const [i, ixs] of leftOut.entries()) {
+      if (ixs.length) await log(deps, job, `step 2/5 schema copy: ${refName(mappings[i].target)}: indexes ${ixs.map((x) => x.name).join(', ')} left out (they use a dropped column)`);
+    }
     const defer = job.policy.defer_index_creation !== false;
     const deferSecondaryIndexes = defer || job.policy.index_trans === false;
     // Tables copied by whole chunks can get their primary key after the load too (PostgreSQL: heap
@@ -70,8 +78,9 @@ export async function copySchema(input: RunInput, deps: JobDeps, open: Open = op
       index: i,
       source: m.source,
       target: m.target,
+      ...(m.columns ? { columns: m.columns } : {}),
       where: m.where,
-      keyColumns: keyOf(schemas[i]),
+      keyColumns: keyOf({ ...schemas[i], indexes: schemas[i].indexes.filter((x) => !leftOut[i].includes(x)) }),
       estimatedRows: schemas[i].estimatedRows,
       estimatedBytes: schemas[i].estimatedBytes,
       chunkCount: 0,
@@ -176,6 +185,7 @@ export async function loadChunks(input: RunInput & { worker: number }, deps: Job
       try {
         // The engine's whole-chunk copy when it has one; it declines (undefined) when the range already holds rows of the chunk.
         const fast = await source.copyChunkTo?.(rec.chunk, target, table.target, {
+          columns: table.columns,
           where: table.where,
           onData: checkpoint,
           firstAttempt: rec.attempts === 1,
@@ -189,8 +199,9 @@ export async function loadChunks(input: RunInput & { worker: number }, deps: Job
         });
         if (fast) ({ rows, bytes } = fast);
         else {
-          for await (const page of source.readChunk(rec.chunk, { pageRows: PAGE_ROWS, where: table.where })) {
-            rows += await target.writeRows(table.target, page, { keyColumns: table.keyColumns });
+          const keyColumns = targetKeys(table.columns, table.keyColumns);
+          for await (const page of source.readChunk(rec.chunk, { pageRows: PAGE_ROWS, columns: table.columns, where: table.where })) {
+            rows += await target.writeRows(table.target, page, { keyColumns });
             bytes += page.bytes;
             await checkpoint(page.bytes);
           }
@@ -223,7 +234,7 @@ export async function finishFullLoad(input: RunInput, deps: JobDeps, open: Open 
     const tables = await deps.jobs.listTables(job);
     await withEngines(job, deps, open, async (source, target) => {
       const schemas = tables.length ? await source.readSchema(tables.map((t) => t.source)) : [];
-      await target.createSecondaryIndexes(schemas.map((schema, i) => ({ schema, target: tables[i].target })));
+      await target.createSecondaryIndexes(schemas.map((schema, i) => ({ schema, target: tables[i].target, ...(tables[i].columns ? { columns: tables[i].columns } : {}) })));
     });
   }
   // A full migration's triggers and events, now that no more rows are copied (incremental jobs: when they end).

@@ -5,12 +5,67 @@
  * object_scope `all`: every user database/schema and table. `database`: the listed databases,
  * all their tables unless tables are listed. `table`: only the listed tables. `name` on a
  * database, schema or table is its target name (rename); a table's `filtered` +
- * `filter_conditions[0]` is its row filter.
+ * `filter_conditions[0]` is its row filter (over the source's column names); a table's `columns`
+ * rename (`name`) and drop (`filtered: false`) columns, carried as TableMapping.columns.
  */
-import type { DbObjects, EngineKind, TableMapping, TableRef } from '../engines/engine.js';
+import { columnMapProblems } from '../engines/column-map.js';
+import type { ColumnMap, DbObjects, EngineKind, TableMapping, TableRef, TableSchema } from '../engines/engine.js';
 import { validateRowFilter } from '../engines/sql-filter.js';
 import { InvalidParameterError } from '../errors.js';
 import type { DbObjectSelection, TableSelection } from '../job/job.js';
+
+/** Longest column name on either engine (MySQL 64, PostgreSQL 63 bytes: the target refuses what it cannot hold). */
+const MAX_COLUMN_NAME = 64;
+
+/**
+ * The table's `columns` entries: renames (`name`) and drops (`filtered: false`). Refused: additional
+ * columns, dropping a column the request marks as primary key (`primary_key_for_column_filtering`
+ * "PRI"; the source's real key is checked again when the selection is resolved), a target name
+ * that is empty or too long, two columns with one target name.
+ */
+function validateColumns(ts: TableSelection, path: string): void {
+  const targets = new Map<string, string>();
+  for (const [col, c] of Object.entries(ts.columns ?? {})) {
+    const at = `${path}.${col}`;
+    if (c.additional) throw new InvalidParameterError(`${at}.additional`, 'additional columns are not supported by this deployment; only renaming (name) and dropping (filtered: false) columns are');
+    const drop = c.filtered === false;
+    if (drop && (c.primary_key_for_column_filtering ?? '').toUpperCase() === 'PRI') throw new InvalidParameterError(`${at}.filtered`, `column ${col} is part of the primary key and cannot be dropped`);
+    if (c.name !== undefined && !drop) {
+      if (c.name.trim() === '') throw new InvalidParameterError(`${at}.name`, 'the target column name is empty');
+      if ([...c.name].length > MAX_COLUMN_NAME) throw new InvalidParameterError(`${at}.name`, `the target column name is longer than ${MAX_COLUMN_NAME} characters`);
+    }
+    if (drop) continue;
+    const target = c.name ?? col;
+    const other = targets.get(target);
+    if (other !== undefined) throw new InvalidParameterError(`${at}.name`, `columns ${other} and ${col} are both mapped to ${target}`);
+    targets.set(target, col);
+  }
+}
+
+/** The table's column renames and drops as a ColumnMap; undefined when it changes nothing. */
+export function columnMap(ts: TableSelection | undefined): ColumnMap | undefined {
+  const rename: [string, string][] = [];
+  const drop: string[] = [];
+  for (const [col, c] of Object.entries(ts?.columns ?? {})) {
+    if (c.filtered === false) drop.push(col);
+    else if (c.name !== undefined && c.name !== col) rename.push([col, c.name]);
+  }
+  // Object.fromEntries defines own properties: a column called __proto__ stays a plain key.
+  return rename.length || drop.length ? { rename: Object.fromEntries(rename), drop } : undefined;
+}
+
+/**
+ * Check the mappings' column renames and drops against the source tables as read (`schemas` in
+ * the order of `mappings`): a column the map names must exist, and no primary-key column may be
+ * dropped. Throws InvalidParameterError naming the column.
+ */
+export function checkColumnMaps(mappings: TableMapping[], schemas: TableSchema[]): void {
+  mappings.forEach((m, i) => {
+    const problems = columnMapProblems(m.columns, schemas[i]!);
+    const at = m.source.schema !== undefined ? `${m.source.db}.schemas.${m.source.schema}.tables.${m.source.table}` : `${m.source.db}.tables.${m.source.table}`;
+    if (problems.length) throw new InvalidParameterError(`db_object.object_info.${at}.columns`, `table ${refName(m.source)}: ${problems.join('; ')}`);
+  });
+}
 
 export function validateSelection(sel: DbObjectSelection, kind: EngineKind): void {
   for (const [db, d] of Object.entries(sel.object_info ?? {})) {
@@ -21,8 +76,7 @@ export function validateSelection(sel: DbObjectSelection, kind: EngineKind): voi
     if (kind === 'mysql' && d.schemas && Object.keys(d.schemas).length) throw new InvalidParameterError(`db_object.object_info.${db}.schemas`, 'MySQL databases have no schemas; list tables under the database');
     for (const [t, ts] of tables) {
       const path = `db_object.object_info.${db}.tables.${t}`;
-      const changed = Object.entries(ts.columns ?? {}).filter(([k, c]) => c.additional || c.filtered === false || (c.name && c.name !== k));
-      if (changed.length) throw new InvalidParameterError(`${path}.columns`, 'column selection, renames and additional columns are not supported by this deployment: tables are copied with all their columns');
+      validateColumns(ts, `${path}.columns`);
       if (ts.filtered && ts.filter_conditions?.length) {
         if (ts.filter_conditions.length > 1) throw new InvalidParameterError(`${path}.filter_conditions`, 'one row filter per table');
         try {
@@ -55,6 +109,8 @@ const targetName = (given: string | undefined, source: string) => (given && give
  */
 function tableMapping(src: TableRef, target: TableRef, ts: TableSelection | undefined): TableMapping {
   const m: TableMapping = { source: src, target };
+  const columns = columnMap(ts);
+  if (columns) m.columns = columns;
   if (ts?.filtered && ts.filter_conditions?.[0]) m.where = validateRowFilter(ts.filter_conditions[0], src.schema !== undefined ? 'postgresql' : 'mysql');
   return m;
 }

@@ -13,7 +13,7 @@
  * conditional on the version read (optimistic lock): racing commands cannot both win.
  */
 import { randomUUID } from 'node:crypto';
-import type { Chunk, TableRef } from '../engines/engine.js';
+import type { Chunk, ColumnMap, TableRef } from '../engines/engine.js';
 import { ConcurrentUpdateError } from '../errors.js';
 import type { Job } from '../job/job.js';
 import type { JobStatus } from '../job/transitions.js';
@@ -80,8 +80,10 @@ export interface TableRecord {
   index: number;
   source: TableRef;
   target: TableRef;
-  columns?: string[];
+  /** Column renames and drops (TableMapping.columns). */
+  columns?: ColumnMap;
   where?: string;
+  /** The copy key, source column names. */
   keyColumns: string[];
   estimatedRows: number;
   estimatedBytes: number;

@@ -13,7 +13,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CdcPosition, CheckResult, Chunk, CopyChunkOptions, EndpointConfig, EngineKind, PrecheckScope, SourceEngine, TableRef, TableSchema, TargetEngine } from '../../lib/engines/engine.js';
+import type { CdcPosition, CheckResult, Chunk, ColumnMap, CopyChunkOptions, EndpointConfig, EngineKind, PrecheckScope, SourceEngine, TableRef, TableSchema, TargetEngine } from '../../lib/engines/engine.js';
 import { FatalEngineError, RetryableError } from '../../lib/engines/engine.js';
 import { classifyError, openEngine } from '../../lib/engines/index.js';
 import { InvalidParameterError } from '../../lib/errors.js';
@@ -111,7 +111,7 @@ export function makeCerts(owner?: string): { dir: string; ca: string; otherCa: s
   };
 }
 
-async function drain(engine: SourceEngine, chunk: Chunk, opts: { pageRows: number; columns?: string[]; where?: string }) {
+async function drain(engine: SourceEngine, chunk: Chunk, opts: { pageRows: number; columns?: ColumnMap; where?: string }) {
   const pages = [];
   for await (const p of engine.readChunk(chunk, opts)) pages.push(p);
   return pages;
@@ -534,17 +534,17 @@ export function engineContract(h: EngineHarness): void {
         expect(await engine.countRows(dst)).toBe(0);
       });
 
-      it('readChunk honours a column subset and a row filter', async () => {
+      it('readChunk honours column drops and renames and a row filter over the source names', async () => {
         const src = h.ref('rw_filter', 't');
         await h.createContainer(ctx.main, src);
         await h.fillSeries(ctx.main, src, 100);
         const [schema] = await engine.readSchema([src]);
         const [chunk] = await engine.planChunks(schema!, 1_000);
 
-        const pages = await drain(engine, chunk!, { pageRows: 7, columns: ['s'], where: "id <= 20 AND s LIKE 's-1%' AND s <> 'it''s ? -- not a comment'" });
+        const pages = await drain(engine, chunk!, { pageRows: 7, columns: { rename: { s: 'it\'s "s"' }, drop: ['id', 'v'] }, where: "id <= 20 AND s LIKE 's-1%' AND s <> 'it''s ? -- not a comment'" });
 
         const rows = pages.flatMap((p) => p.rows);
-        expect(pages.every((p) => p.columns.join() === 's')).toBe(true);
+        expect(pages.every((p) => p.columns.join() === 'it\'s "s"')).toBe(true);
         expect(rows).toEqual([['s-1'], ['s-10'], ['s-11'], ['s-12'], ['s-13'], ['s-14'], ['s-15'], ['s-16'], ['s-17'], ['s-18'], ['s-19']]);
         expect(await engine.countRows(src, 'id BETWEEN 10 AND 19 OR id IN (1, 2)')).toBe(12);
       });

@@ -74,7 +74,7 @@ describe.runIf(run)('PostgreSQL whole-chunk copy', () => {
       await engine.applySchema([{ schema: schema!, target: to }], { deferSecondaryIndexes: true });
       const columns = schema!.columns.filter((c) => !/GENERATED ALWAYS AS \(/i.test(c.default ?? '') && c.name !== 'gen').map((c) => c.name);
       const src = new PgClient(cfg);
-      const binary = await binarySafe(src, from, src, to, columns).finally(() => src.close());
+      const binary = await binarySafe(src, from, src, to, { source: columns, target: columns }).finally(() => src.close());
 
       // Act
       const first = await copyWhole(from, to, 2);

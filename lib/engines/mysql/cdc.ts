@@ -48,7 +48,8 @@ import ZongJi, { GtidSet, MariadbGtidPosition, type AnyBinlogEvent, type Mariadb
 import { randomInt } from 'node:crypto';
 import type { Connection as Conn } from 'mysql2';
 import { logger } from '../../logger.js';
-import type { CdcPosition, Change, ChangeStream, ChangeTransaction, DdlChange, RowChange, TableMapping, TableRef, TruncateChange } from '../engine.js';
+import { isEmptyMap, projectColumns, sourceColumn, targetKeys } from '../column-map.js';
+import type { CdcPosition, Change, ChangeStream, ChangeTransaction, ColumnMap, DdlChange, RowChange, TableMapping, TableRef, TruncateChange } from '../engine.js';
 import { FatalEngineError, RetryableError } from '../engine.js';
 import { takeTransactions } from '../change-buffer.js';
 import { validateRowFilter } from '../sql-filter.js';
@@ -682,10 +683,10 @@ class MySqlApplier {
     this.state.targets.delete(tableKey(target.db, target.table));
   }
 
-  /** The caller's key, else (a table created or renamed by DDL during the stream) the target's primary key. */
-  private async keysOf(source: TableRef, facts: TargetFacts): Promise<string[]> {
+  /** The caller's key, else (a table created or renamed by DDL during the stream) the target's primary key; source names. */
+  private async keysOf(source: TableRef, facts: TargetFacts, map: ColumnMap | undefined): Promise<string[]> {
     const given = this.opts.keyColumns(source);
-    return given.length ? given : facts.primaryKey;
+    return given.length ? given : facts.primaryKey.map((k) => sourceColumn(map, k));
   }
 
   private async change(change: Change): Promise<void> {
@@ -726,15 +727,18 @@ class MySqlApplier {
     if (!m) return false;
     const target = m.target;
     const facts = await this.facts(target);
-    const keys = await this.keysOf(change.table, facts);
-    // Columns to write: the mapping's selection (always with the key), in the change's order, without generated ones.
-    const pick = m.columns ? new Set([...m.columns, ...keys]) : undefined;
-    const idx = change.columns.flatMap((c, i) => ((!pick || pick.has(c)) && !facts.generated.has(c) ? [i] : []));
-    const columns = idx.map((i) => change.columns[i]!);
+    const sourceKeys = await this.keysOf(change.table, facts, m.columns);
+    for (const k of sourceKeys) if (!change.columns.includes(k)) throw new FatalEngineError(`The key column ${k} of ${qtable(change.table)} is not in the binlog row; cannot apply changes to ${qtable(target)}.`);
+    // Columns to write: the change's columns the mapping keeps, under their target names, without generated ones.
+    const kept = projectColumns(m.columns, change.columns);
+    const at = kept.target.flatMap((c, j) => (facts.generated.has(c) ? [] : [j]));
+    const idx = at.map((j) => kept.index[j]!);
+    const columns = at.map((j) => kept.target[j]!);
+    const keys = targetKeys(m.columns, sourceKeys);
+    for (const k of keys) if (!columns.includes(k)) throw new FatalEngineError(`The key column ${k} of ${qtable(target)} is a generated column; cannot apply changes to it.`);
     const project = (img: unknown[] | undefined) => (img ? idx.map((i) => toDriverValue(img[i])) : undefined);
     const before = project(change.before);
     const after = project(change.after);
-    for (const k of keys) if (!columns.includes(k)) throw new FatalEngineError(`The key column ${k} of ${qtable(change.table)} is not in the binlog row; cannot apply changes to ${qtable(target)}.`);
     const keyOf = (img: unknown[]) => keys.map((k) => img[columns.indexOf(k)]);
 
     if (change.op === 'insert') {
@@ -848,6 +852,11 @@ class MySqlApplier {
     const subjects = parsed.names.filter((n) => n.role === 'subject');
     const mapped = subjects.map((n) => this.mapping(n.ref));
     if (mapped.every((m) => m === undefined)) return; // none of the job's tables
+    // Renamed or dropped columns: the statement's column names (and what it adds) cannot be rewritten safely.
+    const columnMapped = parsed.kind === 'drop_table' ? undefined : parsed.names.find((n) => !isEmptyMap(this.mapping(n.ref)?.columns));
+    if (columnMapped) {
+      throw fail(`the table ${qtable(columnMapped.ref)} has a column mapping (renamed or dropped columns), so DDL on it cannot be replicated; skip DDL in the job policy (ddl_trans false) or recreate the job`);
+    }
     if (parsed.kind === 'drop_table') {
       const targets = mapped.filter((m): m is TableMapping => !!m).map((m) => m.target);
       await this.runDdl(`DROP TABLE IF EXISTS ${targets.map(qtable).join(', ')}`, 'drop_table', change.statement);

@@ -75,17 +75,25 @@ function literal(col: string, f: ColumnFacts): string {
  * and NULs inside need no escaping (one REPLACE per value instead of four). NULL is the unenclosed
  * word NULL, which no other field can be: numbers, dates, hex and BIT values are never words.
  */
-function field(col: string, f: ColumnFacts, n: number): { expr: string; target: string; set?: string } {
+/** Source column `col`, written to target column `into`: how the source renders it and how LOAD DATA takes it. */
+function field(col: string, into: string, f: ColumnFacts, n: number): { expr: string; target: string; set?: string } {
   const c = qid(col);
+  const t = qid(into);
   const v = `@v${n}`;
-  if (HEX_STRING.has(f.dataType)) return { expr: `COALESCE(HEX(${c}), 'NULL')`, target: v, set: `${c} = UNHEX(${v})` };
-  if (f.dataType === 'bit') return { expr: `COALESCE(${c} + 0, 'NULL')`, target: v, set: `${c} = CAST(${v} AS UNSIGNED)` };
-  if (f.dataType === 'float') return { expr: `COALESCE(${c} + 0, 'NULL')`, target: c };
+  if (HEX_STRING.has(f.dataType)) return { expr: `COALESCE(HEX(${c}), 'NULL')`, target: v, set: `${t} = UNHEX(${v})` };
+  if (f.dataType === 'bit') return { expr: `COALESCE(${c} + 0, 'NULL')`, target: v, set: `${t} = CAST(${v} AS UNSIGNED)` };
+  if (f.dataType === 'float') return { expr: `COALESCE(${c} + 0, 'NULL')`, target: t };
   if (TEXT.has(f.dataType) || f.charset) {
     const text = f.charset && f.charset !== 'utf8mb4' ? `CONVERT(${c} USING utf8mb4)` : f.dataType === 'json' ? `CAST(${c} AS CHAR CHARACTER SET utf8mb4)` : c;
-    return { expr: `COALESCE(CONCAT('"', REPLACE(${text}, '"', '""'), '"'), 'NULL')`, target: c };
+    return { expr: `COALESCE(CONCAT('"', REPLACE(${text}, '"', '""'), '"'), 'NULL')`, target: t };
   }
-  return { expr: `COALESCE(${c}, 'NULL')`, target: c };
+  return { expr: `COALESCE(${c}, 'NULL')`, target: t };
+}
+
+/** The columns a chunk copy reads on the source and the names it writes them under, position by position. */
+export interface CopyColumns {
+  source: string[];
+  target: string[];
 }
 
 async function columnFacts(client: MySqlClient, ref: TableRef): Promise<Map<string, ColumnFacts>> {
@@ -114,7 +122,7 @@ class Declined extends Error {}
  * Copy one chunk of `chunk.table` on `source` into `into` on `target`. Undefined when the target
  * range already held rows of the chunk, or a row did not fit in one value (nothing was written).
  */
-export async function copyChunk(source: MySqlClient, target: MySqlClient, chunk: Chunk, into: TableRef, columns: string[], opts: CopyChunkOptions): Promise<CopyChunkResult | undefined> {
+export async function copyChunk(source: MySqlClient, target: MySqlClient, chunk: Chunk, into: TableRef, columns: CopyColumns, opts: CopyChunkOptions): Promise<CopyChunkResult | undefined> {
   const facts = await columnFacts(source, chunk.table);
   const fact = (c: string): ColumnFacts => facts.get(c) ?? { dataType: '', charset: null };
   for (;;) {
@@ -134,14 +142,14 @@ async function copyWith(
   target: MySqlClient,
   chunk: Chunk,
   into: TableRef,
-  columns: string[],
+  columns: CopyColumns,
   fact: (c: string) => ColumnFacts,
   opts: CopyChunkOptions,
 ): Promise<CopyChunkResult | undefined> {
   const keys = chunk.keyColumns;
-  const fields = columns.map((c, i) => field(c, fact(c), i));
+  const fields = columns.source.map((c, i) => field(c, columns.target[i]!, fact(c), i));
   // LOAD DATA lines come as bytes (no decoding and re-encoding in Node), INSERT tuples as text.
-  const render = mode === 'load' ? `CONVERT(CONCAT_WS('\\t', ${fields.map((f) => f.expr).join(', ')}) USING binary)` : `CONCAT('(', CONCAT_WS(',', ${columns.map((c) => literal(c, fact(c))).join(', ')}), ')')`;
+  const render = mode === 'load' ? `CONVERT(CONCAT_WS('\\t', ${fields.map((f) => f.expr).join(', ')}) USING binary)` : `CONCAT('(', CONCAT_WS(',', ${columns.source.map((c) => literal(c, fact(c))).join(', ')}), ')')`;
   const keyList = keys.map((k) => (fact(k).dataType === 'float' ? `(${qid(k)} + 0)` : qid(k))).join(', ');
   const filter = opts.where ? validateRowFilter(opts.where, 'mysql') : undefined;
   const upper = keys.length && chunk.upper ? keyPredicate(keys, chunk.upper, '<=') : undefined;
@@ -268,7 +276,7 @@ async function copyWith(
       const info = await target.serverInfo();
       const packet = Number(info.variables.max_allowed_packet ?? 0) || 16 * 1024 * 1024;
       const limit = Math.min(MAX_STATEMENT_BYTES, Math.floor(packet / 2));
-      const insert = `INSERT INTO ${qtable(into)} (${columns.map(qid).join(', ')}) VALUES `;
+      const insert = `INSERT INTO ${qtable(into)} (${columns.target.map(qid).join(', ')}) VALUES `;
       result = await eachPage(async (page) => {
         const tuples = page as string[];
         let start = 0;

@@ -9,10 +9,16 @@
  * mysqldump/myloader do). Foreign keys always come last, after every table exists, and point at
  * the mapped target table when the referenced table is part of the same apply.
  *
+ * Column renames and drops (SchemaApply.columns) are applied to that text: column definitions,
+ * keys, generated expressions, CHECK constraints, foreign keys and partitioning name the target
+ * columns; an index, foreign key or CHECK over a dropped column is left out.
+ *
  * Idempotent: an existing target table with the same columns and primary key is kept; indexes and
  * foreign keys it lacks are added; a target table with a different structure is an error.
  */
-import type { DbObjects, IndexSchema, TableRef, TableSchema } from '../engine.js';
+import { logger } from '../../logger.js';
+import { isEmptyMap, mapTableSchema, targetColumn } from '../column-map.js';
+import type { ColumnMap, DbObjects, IndexSchema, SchemaApply, TableRef, TableSchema } from '../engine.js';
 import { FatalEngineError } from '../engine.js';
 import { qid, qtable, type MySqlClient } from './connection.js';
 
@@ -226,7 +232,118 @@ export function splitCreateTable(ddl: string, table: string): { parts: Part[]; t
   return { parts, tail: rest.slice(tailAt + 1) };
 }
 
-type Apply = { schema: TableSchema; target: TableRef };
+type Apply = SchemaApply;
+
+/**
+ * Rename the backtick identifiers of `text` that are renamed source columns (strings and the first
+ * identifier when `skipFirst`, an index or constraint name, are left as they are). `dropped`: the
+ * dropped columns the text refers to.
+ */
+export function renameIdentifiers(text: string, map: ColumnMap | undefined, skipFirst = false): { text: string; dropped: string[] } {
+  if (isEmptyMap(map)) return { text, dropped: [] };
+  let out = '';
+  const dropped: string[] = [];
+  let first = skipFirst;
+  for (let i = 0; i < text.length; ) {
+    const ch = text[i]!;
+    if (ch === "'" || ch === '"') {
+      let j = i + 1;
+      while (j < text.length) {
+        if (text[j] === '\\') j += 2;
+        else if (text[j] === ch && text[j + 1] === ch) j += 2;
+        else if (text[j] === ch) break;
+        else j++;
+      }
+      out += text.slice(i, j + 1);
+      i = j + 1;
+      continue;
+    }
+    if (ch === '`') {
+      const q = readQuoted(text, i);
+      if (!q) throw new FatalEngineError(`Unexpected identifier in SHOW CREATE TABLE output: ${text.slice(i, i + 80)}`);
+      const name = q.name;
+      if (first) out += text.slice(i, q.end);
+      else {
+        const t = targetColumn(map, name);
+        if (t === undefined) dropped.push(name);
+        out += t === undefined || t === name ? text.slice(i, q.end) : qid(t);
+      }
+      first = false;
+      i = q.end;
+      continue;
+    }
+    out += ch;
+    i++;
+  }
+  return { text: out, dropped };
+}
+
+/**
+ * The parts of the table's CREATE TABLE as the target gets them: dropped columns gone, renamed ones
+ * under their target names in columns, keys, generated expressions, CHECK constraints, foreign keys
+ * (a referenced table's own renames too) and partitioning. An index, foreign key or CHECK
+ * constraint over a dropped column is left out and logged; a generated column or partitioning
+ * over one cannot be created and is an error.
+ */
+function mappedCreateTable(item: Apply, all: Apply[], report = false): { parts: Part[]; tail: string } {
+  const split = splitCreateTable(sourceDdl(item.schema), item.schema.ref.table);
+  const map = item.columns;
+  const refersMapped = (p: Part) => p.kind === 'foreign' && !isEmptyMap(referencedMap(p.text.slice(p.text.indexOf(' REFERENCES ')), item, all));
+  // A foreign key follows the renames of the table it references too.
+  if (isEmptyMap(map) && !split.parts.some(refersMapped)) return split;
+  const where = `${item.schema.ref.db}.${item.schema.ref.table}`;
+  const parts: Part[] = [];
+  for (const p of split.parts) {
+    if (p.kind === 'column') {
+      const head = readQuoted(p.text, 0)!;
+      const name = targetColumn(map, head.name);
+      if (name === undefined) continue;
+      const rest = renameIdentifiers(p.text.slice(head.end), map);
+      if (rest.dropped.length) throw new FatalEngineError(`Column ${head.name} of ${where} is computed from the dropped column ${rest.dropped[0]}; keep that column or drop this one too.`);
+      parts.push({ ...p, name, text: qid(name) + rest.text });
+      continue;
+    }
+    const named = p.kind !== 'primary' && p.name !== undefined;
+    let text: string;
+    let dropped: string[];
+    if (p.kind === 'foreign') {
+      const at = p.text.indexOf(' REFERENCES ');
+      const local = renameIdentifiers(p.text.slice(0, at), map, named);
+      const refText = p.text.slice(at);
+      const open = refText.indexOf(' (');
+      const referenced = referencedMap(refText, item, all);
+      const remote = renameIdentifiers(refText.slice(open), referenced);
+      text = local.text + refText.slice(0, open) + remote.text;
+      dropped = [...local.dropped, ...remote.dropped];
+    } else {
+      ({ text, dropped } = renameIdentifiers(p.text, map, named));
+    }
+    if (dropped.length) {
+      if (report) logger.warn('left out of the target table: it uses a dropped column', { table: qtable(item.target), definition: p.text.slice(0, 200), column: dropped[0] });
+      continue;
+    }
+    parts.push({ ...p, text });
+  }
+  const tail = renameIdentifiers(split.tail, map);
+  if (tail.dropped.length) throw new FatalEngineError(`The partitioning of ${where} uses the dropped column ${tail.dropped[0]}; keep that column.`);
+  return { parts, tail: tail.text };
+}
+
+/** The column map of the table a foreign key (`REFERENCES ...` text) points at, when it is part of this apply. */
+function referencedMap(refText: string, item: Apply, all: Apply[]): ColumnMap | undefined {
+  const i = ' REFERENCES '.length;
+  const first = readQuoted(refText, i);
+  if (!first) return undefined;
+  let db = item.schema.ref.db;
+  let table = first.name;
+  if (refText[first.end] === '.') {
+    const second = readQuoted(refText, first.end + 1);
+    if (!second) return undefined;
+    db = first.name;
+    table = second.name;
+  }
+  return all.find((a) => a.schema.ref.db === db && a.schema.ref.table === table)?.columns;
+}
 
 function sourceDdl(schema: TableSchema): string {
   const ddl = schema.native?.createTable;
@@ -292,7 +409,7 @@ async function createDatabase(client: MySqlClient, db: string, schema: TableSche
 
 /** Indexes and foreign keys the target lacks, as ALTER TABLE clauses. */
 async function missingClauses(client: MySqlClient, item: Apply, all: Apply[], kinds: Part['kind'][]): Promise<string[]> {
-  const { parts } = splitCreateTable(sourceDdl(item.schema), item.schema.ref.table);
+  const { parts } = mappedCreateTable(item, all);
   const wanted = parts.filter((p) => kinds.includes(p.kind));
   if (wanted.length === 0) return [];
   // Index names and foreign key names are separate namespaces (a foreign key's own index usually shares its name).
@@ -335,12 +452,12 @@ export async function applySchema(client: MySqlClient, tables: Apply[], opts: { 
     }
     const existing = await existingTable(client, target);
     if (existing) {
-      assertSameStructure(schema, existing, target);
+      assertSameStructure(mapTableSchema(schema, item.columns).schema, existing, target);
       const clauses = await missingClauses(client, item, tables, opts.deferSecondaryIndexes ? ['unique'] : ['unique', 'index']);
       if (clauses.length) await client.exec(`ALTER TABLE ${qtable(target)} ${clauses.join(', ')}`);
       continue;
     }
-    const { parts, tail } = splitCreateTable(sourceDdl(schema), schema.ref.table);
+    const { parts, tail } = mappedCreateTable(item, tables, true);
     const keep = parts.filter((p) => p.kind !== 'foreign' && !(opts.deferSecondaryIndexes && p.kind === 'index'));
     await client.exec(`CREATE TABLE ${qtable(target)} (\n${keep.map((p) => `  ${p.text}`).join(',\n')}\n${tail}`);
   }

@@ -47,6 +47,7 @@ import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import { LogicalReplicationService, PgoutputPlugin, type Pgoutput } from 'pg-logical-replication';
 import { logger } from '../../logger.js';
+import { projectColumns, sourceColumn, targetColumn, targetKeys } from '../column-map.js';
 import type { CdcPosition, Change, ChangeStream, ChangeTransaction, RelationChange, RowChange, TableMapping, TableRef, TruncateChange } from '../engine.js';
 import { FatalEngineError, RetryableError } from '../engine.js';
 import { takeTransactions } from '../change-buffer.js';
@@ -818,7 +819,12 @@ class PgApplier {
     await this.flush();
     // Evaluated against the row image typed like the target table's columns.
     const types = await this.columnTypes(m.target);
-    const derived = columns.map((c, i) => `$${i + 1}::${types.get(c) ?? 'text'} AS ${qid(c)}`).join(', ');
+    // Source names (the filter's), typed like their target columns (a dropped column: text).
+    const typeOf = (c: string) => {
+      const t = targetColumn(m.columns, c);
+      return (t !== undefined && types.get(t)) || 'text';
+    };
+    const derived = columns.map((c, i) => `$${i + 1}::${typeOf(c)} AS ${qid(c)}`).join(', ');
     const r = await this.q(m.target.db, `SELECT (${sql})::text AS m FROM (SELECT ${derived}) AS _drs_row`, values);
     return r.rows[0]?.m === 'true';
   }
@@ -829,16 +835,21 @@ class PgApplier {
     const target = m.target;
     const facts = await this.facts(target);
     const given = this.opts.keyColumns(change.table);
-    const keys = given.length ? given : facts.primaryKey;
-    const pick = m.columns ? new Set([...m.columns, ...keys]) : undefined;
-    const idx = change.columns.flatMap((c, i) => (!pick || pick.has(c) ? [i] : []));
-    const columns = idx.map((i) => change.columns[i]!);
+    const sourceKeys = given.length ? given : facts.primaryKey.map((k) => sourceColumn(m.columns, k));
+    for (const k of sourceKeys) if (!change.columns.includes(k)) throw new FatalEngineError(`The key column ${k} of ${qtable(change.table)} is not in the change stream; cannot apply changes to ${qtable(target)}.`);
+    // Columns to write: the change's columns the mapping keeps, under their target names.
+    const kept = projectColumns(m.columns, change.columns);
+    const idx = kept.index;
+    const columns = kept.target;
+    const keys = targetKeys(m.columns, sourceKeys);
     const project = (img: unknown[] | undefined) => (img ? idx.map((i) => img[i] ?? null) : undefined);
     const before = project(change.before);
     const after = project(change.after);
-    for (const k of keys) if (!columns.includes(k)) throw new FatalEngineError(`The key column ${k} of ${qtable(change.table)} is not in the change stream; cannot apply changes to ${qtable(target)}.`);
     const keyOf = (img: unknown[]) => keys.map((k) => img[columns.indexOf(k)]);
-    const unchanged = new Set((change.unchangedColumns ?? []).filter((c) => columns.includes(c)));
+    const unchanged = new Set((change.unchangedColumns ?? []).flatMap((c) => {
+      const t = targetColumn(m.columns, c);
+      return t !== undefined ? [t] : [];
+    }));
     const fixed = facts.alwaysIdentity;
 
     if (change.op === 'insert') {
@@ -1001,24 +1012,26 @@ class PgApplier {
     await this.flush();
     const target = await this.columnTypes(m.target);
     if (target.size === 0) throw new FatalEngineError(`The target table ${qtable(m.target)} for ${qtable(change.table)} does not exist.`);
-    const selected = m.columns ? new Set(m.columns) : undefined;
     const source = new Map(change.columns.map((c) => [c.name, c.type]));
     const problems: string[] = [];
     for (const [name, type] of target) {
-      if (selected && !selected.has(name)) continue;
-      const now = source.get(name);
-      if (now === undefined) problems.push(`column ${name} is no longer in the source table (dropped or renamed)`);
-      else if (bareType(now) !== bareType(type)) problems.push(`column ${name} changed type from ${type} to ${now}`);
+      // Target columns come from source columns of the same name, or of the name the mapping renamed.
+      const from = sourceColumn(m.columns, name);
+      const now = source.get(from);
+      if (now === undefined) problems.push(`column ${from} is no longer in the source table (dropped or renamed)`);
+      else if (bareType(now) !== bareType(type)) problems.push(`column ${from} changed type from ${type} to ${now}`);
     }
     if (problems.length) {
       throw new FatalEngineError(`The source table ${qtable(change.table)} changed in a way incremental sync cannot follow on ${qtable(m.target)}: ${problems.join('; ')}. Recreate the target table and run a new full load.`);
     }
     for (const c of change.columns) {
-      if (target.has(c.name) || (selected && !selected.has(c.name))) continue;
+      // A new column (one the mapping does not name) is added under its own name; dropped ones never.
+      const name = targetColumn(m.columns, c.name);
+      if (name === undefined || target.has(name)) continue;
       // The type text comes from format_type on the source: a type name, never a value.
       if (!/^[\w\s."(),[\]$]+$/.test(c.type)) throw new FatalEngineError(`The new column ${c.name} of ${qtable(change.table)} has a type that cannot be copied: ${lit(c.type)}`);
-      await this.q(m.target.db, `ALTER TABLE ${qtable(m.target)} ADD COLUMN IF NOT EXISTS ${qid(c.name)} ${c.type}`);
-      logger.info('column added on the target, following the source', { table: qtable(m.target), column: c.name, type: c.type });
+      await this.q(m.target.db, `ALTER TABLE ${qtable(m.target)} ADD COLUMN IF NOT EXISTS ${qid(name)} ${c.type}`);
+      logger.info('column added on the target, following the source', { table: qtable(m.target), column: name, type: c.type });
       this.ddl++;
     }
   }

@@ -64,11 +64,17 @@ async function columnTypes(client: PgClient, ref: TableRef): Promise<Map<string,
  * less target CPU) when it is exact: both servers of the same major version, every copied column
  * of a built-in type, and the same type on both sides. Otherwise text, which is always exact.
  */
-export async function binarySafe(source: PgClient, from: TableRef, target: PgClient, into: TableRef, columns: string[]): Promise<boolean> {
+export async function binarySafe(source: PgClient, from: TableRef, target: PgClient, into: TableRef, columns: CopyColumns): Promise<boolean> {
   const [si, ti] = await Promise.all([source.serverInfo(), target.serverInfo()]);
   if (si.versionNumber !== ti.versionNumber) return false;
   const [s, t] = await Promise.all([columnTypes(source, from), columnTypes(target, into)]);
-  return columns.every((c) => s.get(c)?.portable === true && s.get(c)?.type === t.get(c)?.type);
+  return columns.source.every((c, i) => s.get(c)?.portable === true && s.get(c)?.type === t.get(columns.target[i]!)?.type);
+}
+
+/** The columns a chunk copy reads on the source and the names it writes them under, position by position. */
+export interface CopyColumns {
+  source: string[];
+  target: string[];
 }
 
 /**
@@ -110,10 +116,10 @@ const isUniqueViolation = (e: unknown) => (e as { code?: string }).code === '235
  * only write after this one has committed or rolled back, and then clears what it wrote. Without
  * the key that DELETE scans the table, but only replays (after a crash or a lost lease) pay it.
  */
-export async function copyChunk(source: PgClient, target: PgClient, chunk: Chunk, into: TableRef, columns: string[], opts: CopyChunkOptions): Promise<CopyChunkResult | undefined> {
-  const select = chunkSelect(chunk, columns, opts.where);
+export async function copyChunk(source: PgClient, target: PgClient, chunk: Chunk, into: TableRef, columns: CopyColumns, opts: CopyChunkOptions): Promise<CopyChunkResult | undefined> {
+  const select = chunkSelect(chunk, columns.source, opts.where);
   const format = (await binarySafe(source, chunk.table, target, into, columns)) ? ' (FORMAT binary)' : '';
-  const insert = `COPY ${qtable(into)} (${columns.map(qid).join(', ')}) FROM STDIN${format}`;
+  const insert = `COPY ${qtable(into)} (${columns.target.map(qid).join(', ')}) FROM STDIN${format}`;
   const keys = chunk.keyColumns;
   const guarded = keys.length > 0 && !(await keyEnforced(target, into, keys));
   const src = await source.acquire(chunk.table.db);

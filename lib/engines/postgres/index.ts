@@ -4,6 +4,7 @@
  * cdc.ts (publication, slot, pgoutput reader and change applier) and errors.ts do the work. Every method reports database failures as RetryableError or
  * FatalEngineError (errors.ts).
  */
+import { projectColumns } from '../column-map.js';
 import type {
   CdcPosition,
   Comparer,
@@ -26,6 +27,8 @@ import type {
   EndpointConfig,
   PrecheckScope,
   RowPage,
+  SchemaApply,
+  ColumnMap,
   ServerInfo,
   SourceEngine,
   TableMapping,
@@ -91,11 +94,11 @@ export class PostgresEngine implements SourceEngine, TargetEngine, CdcSource, Cd
     return this.guard(() => readSchema(this.client, tables));
   }
 
-  applySchema(tables: { schema: TableSchema; target: TableRef }[], opts: { deferSecondaryIndexes: boolean }): Promise<void> {
+  applySchema(tables: SchemaApply[], opts: { deferSecondaryIndexes: boolean }): Promise<void> {
     return this.guard(() => applySchema(this.client, tables, opts));
   }
 
-  createSecondaryIndexes(tables: { schema: TableSchema; target: TableRef }[]): Promise<void> {
+  createSecondaryIndexes(tables: SchemaApply[]): Promise<void> {
     return this.guard(() => createSecondaryIndexes(this.client, tables));
   }
 
@@ -103,9 +106,11 @@ export class PostgresEngine implements SourceEngine, TargetEngine, CdcSource, Cd
     return this.guard(() => planChunks(this.client, table, rowsPerChunk));
   }
 
-  async *readChunk(chunk: Chunk, opts: { pageRows: number; columns?: string[]; where?: string }): AsyncIterable<RowPage> {
+  async *readChunk(chunk: Chunk, opts: { pageRows: number; columns?: ColumnMap; where?: string }): AsyncIterable<RowPage> {
     try {
-      yield* readChunk(this.client, chunk, opts, await this.copyColumns(chunk.table));
+      const all = await this.copyColumns(chunk.table);
+      const cols = projectColumns(opts.columns, all);
+      for await (const page of readChunk(this.client, chunk, { pageRows: opts.pageRows, columns: cols.source, where: opts.where }, all)) yield { ...page, columns: cols.target };
     } catch (e) {
       throw this.client.classify(e);
     }
@@ -113,7 +118,7 @@ export class PostgresEngine implements SourceEngine, TargetEngine, CdcSource, Cd
 
   copyChunkTo(chunk: Chunk, target: TargetEngine, into: TableRef, opts: CopyChunkOptions): Promise<CopyChunkResult | undefined> {
     if (!(target instanceof PostgresEngine)) return Promise.resolve(undefined);
-    return this.guard(async () => copyChunk(this.client, target.client, chunk, into, opts.columns ?? (await this.copyColumns(chunk.table)), opts));
+    return this.guard(async () => copyChunk(this.client, target.client, chunk, into, projectColumns(opts.columns, await this.copyColumns(chunk.table)), opts));
   }
 
   writeRows(table: TableRef, page: RowPage, opts: { keyColumns: string[] }): Promise<number> {

@@ -14,6 +14,10 @@
  * whose referenced table is neither migrated nor already on the target is skipped (and logged;
  * precheck reports it as hasForeignKeyOnUnselectedTable).
  *
+ * Column renames and drops (SchemaApply.columns) are applied to the catalog facts first: columns,
+ * keys, constraints, index definitions and generated expressions name the target columns; a
+ * constraint or index over a dropped column is left out (logged).
+ *
  * Names derived from the table (`t_pkey`, `t_id_seq`, `t_a_idx`) follow a renamed table, so a
  * copy next to its source does not collide. Idempotent: an existing target table with the same
  * columns and primary key is kept and only missing indexes and constraints are added; a
@@ -21,7 +25,8 @@
  */
 import type pg from 'pg';
 import { logger } from '../../logger.js';
-import type { DbObjects, IndexSchema, TableRef, TableSchema } from '../engine.js';
+import { isEmptyMap, renameColumnRefs, targetColumn } from '../column-map.js';
+import type { ColumnMap, DbObjects, IndexSchema, SchemaApply, TableRef, TableSchema } from '../engine.js';
 import { FatalEngineError } from '../engine.js';
 import { lit, qid, qtable, schemaOf, type PgClient } from './connection.js';
 
@@ -325,12 +330,67 @@ export async function copyColumns(client: PgClient, ref: TableRef): Promise<stri
 // ---------------------------------------------------------------------------------------------
 // Applying
 
-type Apply = { schema: TableSchema; target: TableRef };
+type Apply = SchemaApply;
 
 function nativeOf(s: TableSchema): PgNative {
   const n = s.native as PgNative | undefined;
   if (!n || !Array.isArray(n.columns)) throw new FatalEngineError(`The schema of ${s.ref.db}.${s.ref.schema}.${s.ref.table} was not read from PostgreSQL.`);
   return n;
+}
+
+/**
+ * The table's catalog facts as the target gets them (Apply.columns): dropped columns gone (with
+ * their sequences and enum types), renamed ones under their target names in columns, generated
+ * expressions, constraints and indexes; a constraint or index over a dropped column is left out
+ * (`leftOut`); a generated column computed from one is an error.
+ */
+function mappedNative(item: Apply, all: Apply[]): { n: PgNative; leftOut: string[] } {
+  const n = nativeOf(item.schema);
+  const map = item.columns;
+  const referencedMap = (c: NativeConstraint) => all.find((a) => a.schema.ref.db === item.schema.ref.db && a.schema.ref.schema === c.ref?.[0] && a.schema.ref.table === c.ref?.[1])?.columns;
+  // A foreign key follows the renames of the table it references too.
+  if (isEmptyMap(map) && n.constraints.every((c) => c.type !== 'f' || isEmptyMap(referencedMap(c)))) return { n, leftOut: [] };
+  const where = `${item.schema.ref.db}.${item.schema.ref.schema}.${item.schema.ref.table}`;
+  const leftOut: string[] = [];
+  const columns = n.columns.flatMap((c): NativeColumn[] => {
+    const name = targetColumn(map, c.name);
+    if (name === undefined) return [];
+    if (c.generated === undefined) return [{ ...c, name }];
+    const g = renameColumnRefs(qid, c.generated, map);
+    if (g.dropped.length) throw new FatalEngineError(`Column ${c.name} of ${where} is computed from the dropped column ${g.dropped[0]}; keep that column or drop this one too.`);
+    return [{ ...c, name, generated: g.text }];
+  });
+  const constraints = n.constraints.flatMap((c): NativeConstraint[] => {
+    let def: string;
+    let dropped: string[];
+    const at = c.def.indexOf(' REFERENCES ');
+    if (c.type === 'f' && at >= 0) {
+      const local = renameColumnRefs(qid, c.def.slice(0, at), map);
+      const remote = renameColumnRefs(qid, c.def.slice(at), referencedMap(c));
+      def = local.text + remote.text;
+      dropped = [...local.dropped, ...remote.dropped];
+    } else ({ text: def, dropped } = renameColumnRefs(qid, c.def, map));
+    if (dropped.length || c.columns.some((x) => targetColumn(map, x) === undefined)) {
+      leftOut.push(`constraint ${c.name}`);
+      return [];
+    }
+    return [{ ...c, def, columns: c.columns.map((x) => targetColumn(map, x)!) }];
+  });
+  const indexes = n.indexes.flatMap((i): NativeIndex[] => {
+    const u = renameColumnRefs(qid, i.using, map);
+    if (u.dropped.length) {
+      if (!i.constraint) leftOut.push(`index ${i.name}`);
+      return [];
+    }
+    return [{ ...i, using: u.text }];
+  });
+  const sequences = n.sequences.flatMap((q) => {
+    const column = targetColumn(map, q.column);
+    return column === undefined ? [] : [{ ...q, column }];
+  });
+  const used = new Set(columns.flatMap((c) => (c.enumType ? [`${c.enumType[0]}\u0000${c.enumType[1]}`] : [])));
+  const enums = n.enums.filter((e) => used.has(`${e.schema}\u0000${e.name}`));
+  return { n: { ...n, columns, constraints, indexes, sequences, enums }, leftOut };
 }
 
 /** `t_pkey` → `copy_pkey` when the table is renamed and the name starts with the table name. */
@@ -435,14 +495,14 @@ async function targetColumns(c: pg.PoolClient, ref: TableRef): Promise<{ columns
   return { columns: cols.map(([name, type, notNull]) => ({ name, type, notNull })), pk: json<string[] | null>(r.rows[0].pk) ?? [] };
 }
 
-function assertSame(item: Apply, existing: { columns: { name: string; type: string; notNull: boolean }[]; pk: string[] }, deferPrimaryKey: boolean): void {
-  const n = nativeOf(item.schema);
+function assertSame(item: Apply, n: PgNative, existing: { columns: { name: string; type: string; notNull: boolean }[]; pk: string[] }, deferPrimaryKey: boolean): void {
   const norm = (t: string) => t.replace(/"/g, '');
   const want = n.columns.map((c) => `${c.name}:${norm(columnType(c, item))}:${c.notNull}`).join('|');
   const have = existing.columns.map((c) => `${c.name}:${norm(c.type)}:${c.notNull}`).join('|');
   // A table created earlier with its primary key deferred has none yet.
   const pkDeferred = deferPrimaryKey && existing.pk.length === 0;
-  if (want !== have || (item.schema.primaryKey.join('|') !== existing.pk.join('|') && !pkDeferred)) {
+  const pk = item.schema.primaryKey.map((c) => targetColumn(item.columns, c) ?? c);
+  if (want !== have || (pk.join('|') !== existing.pk.join('|') && !pkDeferred)) {
     throw new FatalEngineError(
       `Target table ${item.target.db}.${schemaOf(item.target)}.${item.target.table} already exists with a different structure (columns or primary key differ from the source). Drop or rename it, or map the table to another name.`,
     );
@@ -458,7 +518,8 @@ async function existingConstraints(c: pg.PoolClient, ref: TableRef): Promise<Set
 }
 
 async function applyOne(c: pg.PoolClient, item: Apply, all: Apply[], defer: boolean, deferPrimaryKey: boolean): Promise<void> {
-  const n = nativeOf(item.schema);
+  const { n, leftOut } = mappedNative(item, all);
+  if (leftOut.length) logger.warn('left out of the target table: they use a dropped column', { table: qtable(item.target), objects: leftOut });
   const target = item.target;
   const schema = schemaOf(target);
   const rewrites = expressionRewrites(item);
@@ -470,7 +531,7 @@ async function applyOne(c: pg.PoolClient, item: Apply, all: Apply[], defer: bool
   }
   const existing = await targetColumns(c, target);
   if (existing) {
-    assertSame(item, existing, deferPrimaryKey);
+    assertSame(item, n, existing, deferPrimaryKey);
   } else {
     const serials = n.sequences.filter((s) => s.kind === 'serial');
     for (const s of serials) {
@@ -500,7 +561,7 @@ async function applyOne(c: pg.PoolClient, item: Apply, all: Apply[], defer: bool
 
 async function addForeignKeys(client: PgClient, tables: Apply[]): Promise<void> {
   for (const item of tables) {
-    const n = nativeOf(item.schema);
+    const { n } = mappedNative(item, tables);
     const fks = n.constraints.filter((x) => x.type === 'f');
     if (fks.length === 0) continue;
     await client.transaction(item.target.db, async (c) => {
@@ -535,7 +596,7 @@ export async function applySchema(client: PgClient, tables: Apply[], opts: { def
 /** Add the primary keys applySchema deferred (a table that has one already is left alone). */
 async function addPrimaryKeys(client: PgClient, tables: Apply[]): Promise<void> {
   for (const item of tables) {
-    const pk = nativeOf(item.schema).constraints.find((x) => x.type === 'p');
+    const pk = mappedNative(item, tables).n.constraints.find((x) => x.type === 'p');
     if (!pk) continue;
     await client.transaction(item.target.db, async (c) => {
       const r = await c.query({ text: "SELECT EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = $1::text::regclass AND contype = 'p')::text AS has", values: [qtable(item.target)] });
@@ -547,7 +608,7 @@ async function addPrimaryKeys(client: PgClient, tables: Apply[]): Promise<void> 
 export async function createSecondaryIndexes(client: PgClient, tables: Apply[]): Promise<void> {
   await addPrimaryKeys(client, tables);
   for (const item of tables) {
-    const n = nativeOf(item.schema);
+    const { n } = mappedNative(item, tables);
     const rewrites = expressionRewrites(item);
     for (const i of n.indexes.filter((x) => !x.constraint && !x.unique)) await client.exec(item.target.db, indexDdl(i, item, rewrites));
   }

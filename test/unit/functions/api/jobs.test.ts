@@ -206,6 +206,35 @@ describe('lifecycle rules', () => {
     expect(d.body).toMatchObject({ job: { base_info: { name: 'after-rename' }, db_object: sel } });
   });
 
+  it('stores column renames and drops; refuses a bad column mapping with 400 naming the field and stores nothing', async () => {
+    // Prepare
+    const id = await newJob({ name: 'column-mapping' });
+    const table = (columns: object) => ({ object_scope: 'table', object_info: { shop: { tables: { orders: { name: 'orders', columns } } } } });
+    const put = (sel: object) => call(update, apiEvent({ method: 'PUT', route: JOB, params: { job_id: id }, body: { job: { type: 'db_object', params: { db_object: sel } } }, cred }));
+    const good = table({ qty: { name: 'it\'s "qty"', filtered: true }, note: { name: 'note', filtered: false } });
+    expect((await put(good)).status).toBe(200);
+    const before = await snapshot();
+
+    // Act
+    const bad = await Promise.all([
+      put(table({ created: { name: 'created', additional: true } })),
+      put(table({ id: { name: 'id', filtered: false, primary_key_for_column_filtering: 'PRI' } })),
+      put(table({ qty: { name: 'x' }, note: { name: 'x' } })),
+      put(table({ qty: { name: 'q'.repeat(65) } })),
+    ]);
+
+    // Assess
+    expect(bad.map((r) => r.status)).toEqual([400, 400, 400, 400]);
+    expect(bad.map((r) => r.body.error_msg)).toEqual([
+      expect.stringContaining('columns.created.additional'),
+      expect.stringContaining('columns.id.filtered'),
+      expect.stringContaining('columns.note.name'),
+      expect.stringContaining('columns.qty.name'),
+    ]);
+    expect(await snapshot()).toBe(before);
+    expect((await getDetail(id)).body).toMatchObject({ job: { db_object: good } });
+  });
+
   it('clones only jobs that have started, with a new name', async () => {
     const id = await newJob();
     const early = await call(copy, apiEvent({ method: 'POST', route: `${JOBS}/clone`, body: { job_id: id, name: 'clone-early' }, cred }));
