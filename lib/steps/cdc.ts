@@ -183,7 +183,10 @@ async function checkpoint(
     j.run.cdc = stats;
     return j;
   });
-  return saved.run?.runId === input.runId;
+  if (saved.run?.runId !== input.runId) return false;
+  // Lag alarm (alarm_notify.delay_time / rpo_delay): sent when over the threshold, repeated at most every LAG_REPEAT_MS.
+  if (saved.run.cdc) await notifyJobEvent(saved, { kind: 'lag', lagMillis: saved.run.cdc.lagMillis }, deps).catch(() => false);
+  return true;
 }
 
 /** Carry the CDC loop on in a fresh execution: the position lives on the job, not in the history. */

@@ -3,9 +3,11 @@
  * under a concurrent write workload that runs throughout the full load; (b) the runtime killed
  * with SIGKILL during CDC and restarted; (c) the target stopped for a while during CDC;
  * (d) pause, writes while paused, resume; (e) DDL mid-stream. Each ends with an independent
- * comparison of source and target data.
+ * comparison of source and target data. (c) also checks the lag alarm reaches the job's webhook.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -161,6 +163,16 @@ describe.runIf(run)('incremental sync MariaDB → MariaDB', () => {
     const api = apiClient(svc.url, svc.cred);
     await seed('cdc_c', 500);
     const id = await fullIncrJob(api, 'cdc_c', 'cdc-c');
+    // A lag alarm over 1 s, delivered to a real webhook.
+    const alarms: { event: string; lag_millis?: number; job_id: string }[] = [];
+    const hook = createServer((req, res) => {
+      let body = '';
+      req.on('data', (d) => (body += d));
+      req.on('end', () => (alarms.push(JSON.parse(body)), res.writeHead(204).end()));
+    });
+    await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
+    const hookUrl = `http://127.0.0.1:${(hook.address() as AddressInfo).port}/alarm`;
+    await api.ok('PUT', '/v5/{project_id}/jobs/{job_id}', { path: { job_id: id }, body: { job: { type: 'alarm_notify', params: { alarm_notify: { alarm_to_user: true, delay_time: 1, webhook_url: hookUrl } } } } });
     await api.action(id, 'start');
     await api.until(id, (j) => j.status === 'INCRE_TRANSFER_STARTED', 60_000);
     await dst.halt();
@@ -178,6 +190,12 @@ describe.runIf(run)('incremental sync MariaDB → MariaDB', () => {
     }
     const r = await converge(dumps('cdc_c'), 120_000);
     expect(r.target).toEqual(r.source);
+    // The change written during the 4 s outage was applied more than 1 s after its commit; the
+    // checkpoint that records that lag (and sends the alarm) follows the target commit.
+    const lagAlarm = () => alarms.some((a) => a.event === 'replication_lag' && a.job_id === id && (a.lag_millis ?? 0) > 1000);
+    for (let i = 0; i < 100 && !lagAlarm(); i++) await new Promise((r) => setTimeout(r, 100));
+    hook.close();
+    expect(lagAlarm(), JSON.stringify(alarms)).toBe(true);
   });
 });
 
