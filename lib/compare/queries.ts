@@ -4,6 +4,7 @@
  */
 import type { EngineKind } from '../engines/engine.js';
 import { getJob } from '../job/commands.js';
+import { page } from '../paging.js';
 import type { JobStore } from '../store/job-store.js';
 import type { CompareStore } from '../store/compare-store.js';
 import { dbName, type CompareResult, type CompareTask, type RowDifference, type TableResult } from './model.js';
@@ -117,5 +118,23 @@ export function diffView(kind: EngineKind, t: TableResult, d: RowDifference) {
     targetKey: onTarget ? targetVals.map((v) => v ?? 'NULL') : [],
     sourceSql: onSource ? selectSql(kind, { source: t.source, columns: t.sourceColumns }, cols, sourceVals) : '',
     targetSql: onTarget ? selectSql(kind, { source: t.target, columns: t.targetColumns }, targetCols, targetVals) : '',
+  };
+}
+
+/**
+ * Differing rows of some tables, paged (the stored ones), with the exact counts by kind over those
+ * tables: what v3 ListContentCompareDifference and v5 ContentDiffDetailInfo show, in their own names.
+ */
+export async function contentDifferences(kind: EngineKind, task: CompareTask, tables: TableResult[], offset: number, limit: number, deps: CompareReadDeps) {
+  const byIndex = new Map(tables.map((t) => [t.index, t]));
+  const diffs = (await rowDifferences(task, deps)).filter((d) => byIndex.has(d.tableIndex));
+  return {
+    counts: {
+      count: tables.reduce((a, t) => a + t.missing + t.extra + t.different, 0),
+      target_meta_is_null: tables.reduce((a, t) => a + t.missing, 0),
+      source_meta_is_null: tables.reduce((a, t) => a + t.extra, 0),
+      source_target_meta_not_null: tables.reduce((a, t) => a + t.different, 0),
+    },
+    rows: page(diffs, offset, limit).items.map((d) => diffView(kind, byIndex.get(d.tableIndex)!, d)),
   };
 }

@@ -1,6 +1,8 @@
 /** Compare helpers for integration tests: create compares through the APIs and wait for them. */
 import { expect } from 'vitest';
 import type { apiClient } from './client.js';
+import { huaweiSign } from './huawei.js';
+import type { LocalService } from './local.js';
 
 type Api = ReturnType<typeof apiClient>;
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -43,4 +45,38 @@ export async function allDiffs(api: Api, jobId: string, taskId: string): Promise
     if ((detail.contents_infos as Json[]).length < 1000) break;
   }
   return { count: detail.count as number, infos, detail };
+}
+
+/** The v3 compare report (GET .../compare/result/file, CSV), signed like any request, as rows of fields. */
+export async function compareCsvReport(svc: LocalService, jobId: string, taskId: string, type: string): Promise<string[][]> {
+  const p = `/v3/${svc.cred.projectId}/jobs/${jobId}/compare/result/file`;
+  const query = { compare_type: type, compare_job_id: taskId };
+  const headers = Object.fromEntries(Object.entries(huaweiSign({ method: 'GET', host: svc.host, path: p, query, cred: svc.cred })).map(([k, v]) => [k, String(v)]));
+  const res = await fetch(`${svc.url}${p}?${new URLSearchParams(query)}`, { headers });
+  expect(res.status).toBe(200);
+  expect(res.headers.get('content-type')).toContain('text/csv');
+  return (await res.text()).trim().split('\n').map(parseCsvLine);
+}
+
+/** One CSV line: fields split on commas outside double quotes, "" inside quotes is a quote. */
+export function parseCsvLine(line: string): string[] {
+  const out: string[] = [];
+  let cur = '';
+  let quoted = false;
+  for (let i = 0; i < line.length; i++) {
+    const ch = line[i]!;
+    if (quoted) {
+      if (ch === '"' && line[i + 1] === '"') {
+        cur += '"';
+        i++;
+      } else if (ch === '"') quoted = false;
+      else cur += ch;
+    } else if (ch === '"') quoted = true;
+    else if (ch === ',') {
+      out.push(cur);
+      cur = '';
+    } else cur += ch;
+  }
+  out.push(cur);
+  return out;
 }

@@ -11,7 +11,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiClient } from '../helpers/client.js';
-import { allDiffs, compareDetail, createCompareV5, waitCompare } from '../helpers/compare.js';
+import { allDiffs, compareCsvReport, compareDetail, createCompareV5, waitCompare } from '../helpers/compare.js';
 import { converge } from '../helpers/converge.js';
 import { requireBinaries, startMariaDb, startPostgres, type DbServer } from '../helpers/db-servers.js';
 import { mysqlConn, pgClient } from '../helpers/dumps.js';
@@ -86,37 +86,10 @@ async function compare(api: ReturnType<typeof apiClient>, id: string) {
 
 /** The differing columns the v3 CSV report lists for each differing row: [table, kind, key, columns]. */
 async function reportedColumns(id: string, taskId: string): Promise<string[][]> {
-  const { huaweiSign } = await import('../helpers/huawei.js');
-  const p = `/v3/${svc.cred.projectId}/jobs/${id}/compare/result/file`;
-  const query = { compare_type: 'contents', compare_job_id: taskId };
-  const headers = Object.fromEntries(Object.entries(huaweiSign({ method: 'GET', host: svc.host, path: p, query, cred: svc.cred })).map(([k, v]) => [k, String(v)]));
-  const res = await fetch(`${svc.url}${p}?${new URLSearchParams(query)}`, { headers });
-  expect(res.status).toBe(200);
-  const lines = (await res.text()).trim().split('\n').map(parseCsvLine);
+  const lines = await compareCsvReport(svc, id, taskId, 'contents');
   return lines.filter((r) => ['missing', 'extra', 'different'].includes(r[2]!)).map((r) => [r[1]!, r[2]!, r[3]!, r[5]!]);
 }
 
-function parseCsvLine(line: string): string[] {
-  const out: string[] = [];
-  let cur = '';
-  let quoted = false;
-  for (let i = 0; i < line.length; i++) {
-    const ch = line[i]!;
-    if (quoted) {
-      if (ch === '"' && line[i + 1] === '"') {
-        cur += '"';
-        i++;
-      } else if (ch === '"') quoted = false;
-      else cur += ch;
-    } else if (ch === '"') quoted = true;
-    else if (ch === ',') {
-      out.push(cur);
-      cur = '';
-    } else cur += ch;
-  }
-  out.push(cur);
-  return out;
-}
 
 describe.runIf(runMy)('column renames and drops, MariaDB → MariaDB', () => {
   let src: DbServer;

@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiClient } from '../helpers/client.js';
-import { allDiffs, compareDetail, createCompareV5, waitCompare } from '../helpers/compare.js';
+import { allDiffs, compareCsvReport, compareDetail, createCompareV5, waitCompare } from '../helpers/compare.js';
 import { requireBinaries, startMariaDb, type DbServer } from '../helpers/db-servers.js';
 import { mysqlConn } from '../helpers/dumps.js';
 import { createJobBody } from '../helpers/jobs.js';
@@ -62,41 +62,8 @@ async function v3Lines(): Promise<Json> {
 /** Per table: [source rows, target rows, result]. */
 const lineTable = (r: Json) => Object.fromEntries(r.line_compare_details.flatMap((d: Json) => d.line_compare_detail).map((t: Json) => [t.source_table_name, [t.source_row_num, t.target_row_num, t.line_compare_result]]));
 
-async function csvReport(taskId: string, type: string): Promise<string[][]> {
-  const res = await fetch(`${svc.url}/v3/${svc.cred.projectId}/jobs/${jobId}/compare/result/file?compare_type=${type}&compare_job_id=${taskId}`, { headers: await signedHeaders('GET', `/v3/${svc.cred.projectId}/jobs/${jobId}/compare/result/file`, { compare_type: type, compare_job_id: taskId }) });
-  expect(res.status).toBe(200);
-  expect(res.headers.get('content-type')).toContain('text/csv');
-  const text = await res.text();
-  return text.trim().split('\n').map(parseCsvLine);
-}
+const csvReport = (taskId: string, type: string) => compareCsvReport(svc, jobId, taskId, type);
 
-async function signedHeaders(method: string, p: string, query: Record<string, string>): Promise<Record<string, string>> {
-  const { huaweiSign } = await import('../helpers/huawei.js');
-  const h = huaweiSign({ method, host: svc.host, path: p, query, cred: svc.cred });
-  return Object.fromEntries(Object.entries(h).map(([k, v]) => [k, String(v)]));
-}
-
-function parseCsvLine(line: string): string[] {
-  const out: string[] = [];
-  let cur = '';
-  let quoted = false;
-  for (let i = 0; i < line.length; i++) {
-    const ch = line[i]!;
-    if (quoted) {
-      if (ch === '"' && line[i + 1] === '"') {
-        cur += '"';
-        i++;
-      } else if (ch === '"') quoted = false;
-      else cur += ch;
-    } else if (ch === '"') quoted = true;
-    else if (ch === ',') {
-      out.push(cur);
-      cur = '';
-    } else cur += ch;
-  }
-  out.push(cur);
-  return out;
-}
 
 describe.runIf(run)('compare MariaDB → MariaDB', () => {
   it('migrates the shop database (renamed) with a 1,000,000-row table', async () => {

@@ -9,7 +9,7 @@
 import { z } from 'zod';
 import { createCompare, findCompare, type CompareCommandDeps, type ConflictPolicy } from '../../compare/commands.js';
 import { listTypeOf, tableName, type CompareResult, type CompareScope, type CompareTask, type CompareType, type ObjectDifference, type RowDifference, type TableResult } from '../../compare/model.js';
-import { byDatabase, diffView, rowDifferences, tableResults, uncomparable, type CompareReadDeps, type DatabaseResult } from '../../compare/queries.js';
+import { byDatabase, contentDifferences, diffView, rowDifferences, tableResults, uncomparable, type CompareReadDeps, type DatabaseResult } from '../../compare/queries.js';
 import type { EngineKind } from '../../engines/engine.js';
 import { InvalidParameterError, NotFoundError } from '../../errors.js';
 import { getJob } from '../../job/commands.js';
@@ -364,19 +364,8 @@ export const contentTableResultV3 = (t: TableResult, task: CompareTask) => ({
 /** ListContentCompareDifference: counts by kind (exact), listed rows of one table (or all) paged. */
 export async function contentDifferenceV3(kind: EngineKind, task: CompareTask, f: { db_name?: string; table_name?: string }, offset: number, limit: number, deps: CompareReadDeps) {
   const tables = (await tableResults(task, deps)).filter((t) => (!f.db_name || t.source.db === f.db_name) && (!f.table_name || tableName(t.source) === f.table_name || t.source.table === f.table_name));
-  const byIndex = new Map(tables.map((t) => [t.index, t]));
-  const diffs = (await rowDifferences(task, deps)).filter((d) => byIndex.has(d.tableIndex));
-  const p = page(diffs, offset, limit);
-  return {
-    count: tables.reduce((a, t) => a + t.missing + t.extra + t.different, 0),
-    target_meta_is_null: tables.reduce((a, t) => a + t.missing, 0),
-    source_meta_is_null: tables.reduce((a, t) => a + t.extra, 0),
-    source_target_meta_not_null: tables.reduce((a, t) => a + t.different, 0),
-    contents_infos: p.items.map((d) => {
-      const v = diffView(kind, byIndex.get(d.tableIndex)!, d);
-      return { source_key_value: v.sourceKey, target_key_value: v.targetKey, select_sql: v.sourceSql, target_select_sql: v.targetSql };
-    }),
-  };
+  const { counts, rows } = await contentDifferences(kind, task, tables, offset, limit, deps);
+  return { ...counts, contents_infos: rows.map((v) => ({ source_key_value: v.sourceKey, target_key_value: v.targetKey, select_sql: v.sourceSql, target_select_sql: v.targetSql })) };
 }
 
 /** The compare report (DownloadCompareResultFile): CSV, one line per table result or object difference, then the listed rows. */

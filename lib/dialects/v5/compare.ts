@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import { cancelCompare, createCompare, findCompare, nextCompareTime, type CompareCommandDeps } from '../../compare/commands.js';
 import { listTypeOf, tableName, type CompareScope, type CompareTask, type ComparePolicy, type CompareType, type ObjectDifference, type ObjectType, type TableResult } from '../../compare/model.js';
-import { byDatabase, compareProgress, diffView, rowDifferences, tableResults, uncomparable, type CompareReadDeps, type DatabaseResult } from '../../compare/queries.js';
+import { byDatabase, compareProgress, contentDifferences, tableResults, uncomparable, type CompareReadDeps, type DatabaseResult } from '../../compare/queries.js';
 import type { EngineKind } from '../../engines/engine.js';
 import { InvalidParameterError } from '../../errors.js';
 import type { JobDeps } from '../../job/commands.js';
@@ -155,19 +155,8 @@ const emptyDiff = () => ({ count: 0, target_meta_is_null: 0, source_meta_is_null
 
 /** ContentDiffDetailInfo over some tables: counts by kind (exact), listed rows paged (the stored ones). */
 export async function contentDiffV5(kind: EngineKind, task: CompareTask, tables: TableResult[], offset: number, limit: number, deps: CompareReadDeps) {
-  const byIndex = new Map(tables.map((t) => [t.index, t]));
-  const diffs = (await rowDifferences(task, deps)).filter((d) => byIndex.has(d.tableIndex));
-  const p = page(diffs, offset, limit);
-  return {
-    count: tables.reduce((a, t) => a + t.missing + t.extra + t.different, 0),
-    target_meta_is_null: tables.reduce((a, t) => a + t.missing, 0),
-    source_meta_is_null: tables.reduce((a, t) => a + t.extra, 0),
-    source_target_meta_not_null: tables.reduce((a, t) => a + t.different, 0),
-    contents_infos: p.items.map((d) => {
-      const v = diffView(kind, byIndex.get(d.tableIndex)!, d);
-      return { source_key_value: v.sourceKey, target_key_value: v.targetKey, source_select_sql: v.sourceSql, target_select_sql: v.targetSql };
-    }),
-  };
+  const { counts, rows } = await contentDifferences(kind, task, tables, offset, limit, deps);
+  return { ...counts, contents_infos: rows.map((v) => ({ source_key_value: v.sourceKey, target_key_value: v.targetKey, source_select_sql: v.sourceSql, target_select_sql: v.targetSql })) };
 }
 
 // --- 7.7 compare management ---------------------------------------------------------------
