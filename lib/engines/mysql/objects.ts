@@ -419,7 +419,7 @@ export async function accountsExist(client: MySqlClient, ids: string[]): Promise
   const p = pairs(parsed.map((a) => ({ a: a.user, b: a.host })));
   const rows = await client.rows<{ user: string; host: string }>(`SELECT User AS user, Host AS host FROM mysql.user WHERE (User, Host) IN (${p.sql})`, p.values);
   const have = new Set(rows.map((r) => `${r.user}@${r.host}`));
-  return ids.filter((id, i) => have.has(`${parsed[i]!.user}@${parsed[i]!.host}`));
+  return ids.filter((_id, i) => have.has(`${parsed[i]!.user}@${parsed[i]!.host}`));
 }
 
 /** `user@host` → parts (the host never contains `@`; a user name may). */

@@ -140,12 +140,6 @@ interface PgNative {
   enabled?: string;
 }
 
-function byDb<T extends { db: string }>(items: T[]): Map<string, T[]> {
-  const m = new Map<string, T[]>();
-  for (const x of items) m.set(x.db, [...(m.get(x.db) ?? []), x]);
-  return m;
-}
-
 const NOT_EXTENSION = (cls: string, col: string) => `NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = '${cls}'::regclass AND d.objid = ${col} AND d.deptype = 'e')`;
 
 export async function readObjects(client: PgClient, scope: ObjectScope): Promise<DbObjectDef[]> {

@@ -26,7 +26,7 @@
 import type pg from 'pg';
 import { logger } from '../../logger.js';
 import { isEmptyMap, renameColumnRefs, targetColumn } from '../column-map.js';
-import type { ColumnMap, DbObjects, IndexSchema, SchemaApply, TableRef, TableSchema } from '../engine.js';
+import type { DbObjects, IndexSchema, SchemaApply, TableRef, TableSchema } from '../engine.js';
 import { FatalEngineError } from '../engine.js';
 import { lit, qid, qtable, schemaOf, type PgClient } from './connection.js';
 
