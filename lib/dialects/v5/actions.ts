@@ -57,7 +57,7 @@ const NOT_HERE: Record<string, string> = {
   diagnosis: 'one-click diagnosis is a Huawei console feature; read the job log (type=log) instead',
   start_repair: 'data repair is not offered; run a content compare and fix the listed rows',
   stop_repair: 'data repair is not offered',
-  column_limit: 'column filtering is not supported by this deployment: tables are copied with all their columns',
+  column_limit: 'set column filtering in the object selection instead (PUT the job with type db_object: a column with filtered=false is dropped, name renames it); this action is not offered',
   reload_parameters: 'this deployment has no tuning parameters to reload',
 };
 
