@@ -3,7 +3,9 @@
  * compared by this service's content compare (digests computed inside both databases, chunk by
  * chunk, in parallel; agreeing rows never leave the servers) and, in the same run on the same data,
  * by the plain alternative: `SELECT ... ORDER BY pk` streamed from both servers at once and
- * compared row by row in Node (merge on the key). Prints rows/s for each and the ratio.
+ * compared row by row in Node (merge on the key). Prints rows/s for each and the ratio, and for
+ * MariaDB the bytes both servers sent to their clients while each method ran (the servers'
+ * Bytes_sent counters; PostgreSQL keeps no such counter): what would cross a real network.
  * Run: `npm run bench:compare` (options: --rows=N, --engines=mysql,postgresql, --node=high).
  * Needs mariadb-server and postgresql.
  */
@@ -25,11 +27,31 @@ const ROWS = Number(arg('rows', '1000000'));
 const ENGINES = arg('engines', 'mysql,postgresql').split(',');
 const NODE = arg('node', 'high');
 
-interface Figure { tool: string; seconds: number }
+interface Figure { tool: string; seconds: number; sentMb?: number }
 const results: { engine: string; figures: Figure[] }[] = [];
 
+/** Bytes both MariaDB servers have sent to their clients so far (SHOW GLOBAL STATUS Bytes_sent). */
+async function mariaDbBytesSent(servers: DbServer[]): Promise<number> {
+  let total = 0;
+  for (const s of servers) {
+    const c = await mysqlConn(s);
+    const [rows] = (await c.query("SHOW GLOBAL STATUS LIKE 'Bytes_sent'")) as unknown as [{ Value: string }[]];
+    total += Number(rows[0]!.Value);
+    await c.end();
+  }
+  return total;
+}
+
+/** Run `f`, and for MariaDB also count the MB the two servers sent meanwhile. */
+async function metered(engine: 'mysql' | 'postgresql', servers: DbServer[], f: () => Promise<number>): Promise<{ seconds: number; sentMb?: number }> {
+  if (engine !== 'mysql') return { seconds: await f() };
+  const before = await mariaDbBytesSent(servers);
+  const seconds = await f();
+  return { seconds, sentMb: ((await mariaDbBytesSent(servers)) - before) / 1e6 };
+}
+
 /** Full load through the service (not timed), then the timed content compare. */
-async function ours(engine: 'mysql' | 'postgresql', src: DbServer, dst: DbServer): Promise<number> {
+async function ours(engine: 'mysql' | 'postgresql', src: DbServer, dst: DbServer): Promise<{ seconds: number; sentMb?: number }> {
   const svc: LocalService = await startLocal();
   try {
     const api = apiClient(svc.url, svc.cred);
@@ -45,10 +67,15 @@ async function ours(engine: 'mysql' | 'postgresql', src: DbServer, dst: DbServer
     const done = await api.until(id, (j) => ['FULL_TRANSFER_COMPLETE', 'FULL_TRANSFER_FAILED'].includes(j.status), 3_600_000);
     if (done.status !== 'FULL_TRANSFER_COMPLETE') throw new Error(`full load failed: ${JSON.stringify(done)}`);
 
-    const t0 = performance.now();
-    const taskId = await createCompareV5(api, id, 'contents');
-    const task = await waitCompare(api, id, taskId, 3_600_000);
-    const seconds = (performance.now() - t0) / 1000;
+    let taskId = '';
+    let task: Record<string, string> = {};
+    const measured = await metered(engine, [src, dst], async () => {
+      const t0 = performance.now();
+      taskId = await createCompareV5(api, id, 'contents');
+      task = await waitCompare(api, id, taskId, 3_600_000);
+      return (performance.now() - t0) / 1000;
+    });
+    const seconds = measured.seconds;
     if (task.status !== 'SUCCESSFUL') throw new Error(`compare ended ${task.status}: ${task.error_msg}`);
     const key = { projectId: svc.cred.projectId, jobId: id };
     const stored = (await compareStore().getTask(key, taskId))!;
@@ -59,7 +86,7 @@ async function ours(engine: 'mysql' | 'postgresql', src: DbServer, dst: DbServer
     const d = await api.detail(id, 'compare', { compare_type: 'content_compare', query_type: 'detail', compare_task_id: taskId });
     const t = d.compare_result.content_compare_detail_infos[0];
     if (t.source_row_num !== ROWS || t.target_row_num !== ROWS || t.difference_row_num !== 0) throw new Error(`unexpected result ${JSON.stringify(t)}`);
-    return seconds;
+    return measured;
   } finally {
     await svc.stop();
   }
@@ -137,8 +164,8 @@ async function mysqlBench(): Promise<void> {
       INSERT INTO items SELECT seq, CONCAT('item ', seq), (seq % 100000) / 100, REPEAT(SHA1(seq), 2), '2021-01-01' + INTERVAL seq SECOND FROM seq_1_to_${ROWS};
       ANALYZE TABLE items;`);
     await c.end();
-    const figures: Figure[] = [{ tool: 'this service (content compare)', seconds: await ours('mysql', src, dst) }];
-    figures.push({ tool: 'SELECT ... ORDER BY + diff in Node', seconds: await mysqlDumpDiff(src, dst) });
+    const figures: Figure[] = [{ tool: 'this service (content compare)', ...(await ours('mysql', src, dst)) }];
+    figures.push({ tool: 'SELECT ... ORDER BY + diff in Node', ...(await metered('mysql', [src, dst], () => mysqlDumpDiff(src, dst))) });
     results.push({ engine: 'MariaDB 10.11', figures });
   } finally {
     await Promise.all([src.stop(), dst.stop()]);
@@ -158,7 +185,7 @@ async function pgBench(): Promise<void> {
       INSERT INTO items SELECT g, 'item ' || g, (g % 100000) / 100.0, repeat(md5(g::text), 2), timestamp '2021-01-01' + g * interval '1 second' FROM generate_series(1, ${ROWS}) g;
       ANALYZE;`);
     await c.end();
-    const figures: Figure[] = [{ tool: 'this service (content compare)', seconds: await ours('postgresql', src, dst) }];
+    const figures: Figure[] = [{ tool: 'this service (content compare)', ...(await ours('postgresql', src, dst)) }];
     figures.push({ tool: 'COPY (SELECT ... ORDER BY) + diff in Node', seconds: await pgDumpDiff(src, dst) });
     results.push({ engine: 'PostgreSQL 15', figures });
   } finally {
@@ -174,9 +201,11 @@ console.log(`\nContent compare benchmark: ${ROWS.toLocaleString()} identical row
 for (const r of results) {
   const ourTime = r.figures[0]!.seconds;
   console.log(r.engine);
-  console.log('  method                                     seconds   rows/s (per side)   ours vs method (speed-up)');
+  const metered = r.figures.some((f) => f.sentMb !== undefined);
+  console.log(`  method                                     seconds   rows/s (per side)${metered ? '   MB sent by the servers' : ''}   ours vs method (speed-up)`);
   for (const f of r.figures) {
     const ratio = f === r.figures[0] ? '' : `${(f.seconds / ourTime).toFixed(2)}x`;
-    console.log(`  ${f.tool.padEnd(42)} ${f.seconds.toFixed(2).padStart(7)} ${Math.round(ROWS / f.seconds).toLocaleString().padStart(12)}          ${ratio}`);
+    const mb = metered ? (f.sentMb ?? NaN).toFixed(2).padStart(15) + '         ' : '';
+    console.log(`  ${f.tool.padEnd(42)} ${f.seconds.toFixed(2).padStart(7)} ${Math.round(ROWS / f.seconds).toLocaleString().padStart(12)}          ${mb}${ratio}`);
   }
 }
