@@ -52,6 +52,10 @@ async function metered(engine: 'mysql' | 'postgresql', servers: DbServer[], f: (
 
 /** Full load through the service (not timed), then the timed content compare. */
 async function ours(engine: 'mysql' | 'postgresql', src: DbServer, dst: DbServer): Promise<{ seconds: number; sentMb?: number }> {
+  // Warm "containers", as in bench/full-load: the local runtime imports a task's module on its
+  // first invocation, which under tsx means transpiling TypeScript inside the timed window; a
+  // deployed bundle never does.
+  for (const f of ['compare-start', 'compare-work', 'compare-finish']) await import(`../../functions/tasks/${f}.js`);
   const svc: LocalService = await startLocal();
   try {
     const api = apiClient(svc.url, svc.cred);
