@@ -380,7 +380,8 @@ describe('every route refuses malformed, signed requests cleanly', () => {
     });
 
     const template = TEMPLATES[route.routeKey];
-    it.runIf(!!template?.body)('refuses every single-field mutation of a valid body, naming the field', async () => {
+    // Only routes with a valid template get the mutation tests (the others are fuzzed generically above).
+    if (template?.body) it('refuses every single-field mutation of a valid body, naming the field', async () => {
       await fc.assert(
         fc.asyncProperty(mutationsOf(template!), async (m) => {
           const text = bodyText(m.body).replaceAll('"PROJECT"', JSON.stringify(svc.cred.projectId));
@@ -390,7 +391,7 @@ describe('every route refuses malformed, signed requests cleanly', () => {
       );
     });
 
-    it.runIf(!!template?.query)('refuses every single-parameter mutation of a valid query, naming the parameter', async () => {
+    if (template?.query) it('refuses every single-parameter mutation of a valid query, naming the parameter', async () => {
       const q = template!.query!;
       const keys = Object.keys(q);
       const mutation = fc.oneof(

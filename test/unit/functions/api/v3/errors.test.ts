@@ -114,7 +114,8 @@ describe.each(OPS.map((o) => [o.name, o] as const))('%s', (_name, op) => {
     expect(await api.snapshot()).toBe(before);
   });
 
-  it.runIf(!!op.changes)('refuses a job that has ended, per item, naming its status', async () => {
+  // Only operations that change a job have an ended job to refuse.
+  if (op.changes) it('refuses a job that has ended, per item, naming its status', async () => {
     const before = await api.snapshot();
     const res = await api.send(op.handler as H, op.method, op.route, op.body(ended), { params: op.params });
     expect(res.status, JSON.stringify(res.body)).toBe(400);
