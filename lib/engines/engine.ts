@@ -202,6 +202,16 @@ export interface ServerInfo {
 }
 
 /** What a precheck needs to know about the job. */
+/** One item of an engine's precheck catalogue (each engine's precheck.ts exports its PRECHECKS). */
+export interface PrecheckItem {
+  item: string;
+  group: string;
+  role: 'source' | 'target';
+  /** Only for tasks with incremental sync (INCR_TRANS, FULL_INCR_TRANS). */
+  incremental?: boolean;
+  checks: string;
+}
+
 export interface PrecheckScope {
   role: 'source' | 'target';
   taskType: 'FULL_TRANS' | 'INCR_TRANS' | 'FULL_INCR_TRANS';

@@ -6,19 +6,11 @@
  * The evaluators over server settings are pure functions (exported for unit tests); the rest
  * query the catalog as the job's own user, so privileges are the user's real ones.
  */
-import type { CheckResult, CheckResultValue, EndpointConfig, PrecheckScope, ServerInfo, TableRef, TableSchema } from '../engine.js';
+import type { CheckResult, EndpointConfig, PrecheckItem, PrecheckScope, ServerInfo, TableRef, TableSchema } from '../engine.js';
+import { incremental, resultsOf } from '../precheck-result.js';
 import { usableKey } from './chunks.js';
 import { qtable, schemaOf, testConnection, type PgClient } from './connection.js';
 import { readSchema, type PgNative } from './schema.js';
-
-export interface PrecheckItem {
-  item: string;
-  group: string;
-  role: 'source' | 'target';
-  /** Only for tasks with incremental sync (INCR_TRANS, FULL_INCR_TRANS). */
-  incremental?: boolean;
-  checks: string;
-}
 
 /** Every item this engine reports, in report order. */
 export const PRECHECKS: readonly PrecheckItem[] = [
@@ -44,20 +36,7 @@ export const PRECHECKS: readonly PrecheckItem[] = [
   { item: 'dbCharacterSetConsistency', group: 'db_params', role: 'target', checks: 'The target database encoding can hold the source encoding (same, or UTF8), and explicit column collations exist on the target.' },
 ];
 
-const catalogue = new Map(PRECHECKS.map((p) => [p.item, p]));
-
-function result(item: string, value: CheckResultValue, reason?: string, advice?: string, objects?: string[]): CheckResult {
-  return {
-    item,
-    group: catalogue.get(item)!.group,
-    result: value,
-    ...(reason ? { failed_reason: reason } : {}),
-    ...(advice ? { advice } : {}),
-    ...(objects && objects.length ? { objects } : {}),
-  };
-}
-
-const incremental = (scope: PrecheckScope) => scope.taskType !== 'FULL_TRANS';
+const result = resultsOf(PRECHECKS);
 const name = (t: TableRef) => `${t.db}.${schemaOf(t)}.${t.table}`;
 
 // ---------------------------------------------------------------------------------------------
