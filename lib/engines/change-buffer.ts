@@ -21,3 +21,30 @@ export function takeTransactions(ready: ChangeTransaction[], opts: { maxTransact
   }
   return { batch: ready.splice(0, n), events };
 }
+
+/**
+ * The reader's "something arrived" signal: `wait` resolves after `ms`, or as soon as `wake` is
+ * called (a transaction completed, an error, the stream closed), whichever comes first.
+ */
+export class WakeSignal {
+  private waiter?: () => void;
+
+  wait(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        this.waiter = undefined;
+        resolve();
+      }, ms);
+      this.waiter = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+
+  wake(): void {
+    const w = this.waiter;
+    this.waiter = undefined;
+    w?.();
+  }
+}

@@ -16,3 +16,10 @@ export function resultsOf(catalogue: readonly PrecheckItem[]) {
 
 /** Items marked `incremental` apply to tasks with incremental sync only. */
 export const incremental = (scope: PrecheckScope) => scope.taskType !== 'FULL_TRANS';
+
+/** hasForeignKeyOnUnselectedTable: an alarm listing the foreign keys whose referenced table is not selected. */
+export function danglingForeignKeys(result: ReturnType<typeof resultsOf>, dangling: string[], advice: string): CheckResult {
+  return dangling.length === 0
+    ? result('hasForeignKeyOnUnselectedTable', 'passed')
+    : result('hasForeignKeyOnUnselectedTable', 'alarm', `${dangling.length} foreign key(s) of selected tables reference tables that are not selected.`, advice, dangling);
+}

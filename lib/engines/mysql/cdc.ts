@@ -51,7 +51,7 @@ import { logger } from '../../logger.js';
 import { isEmptyMap, projectColumns, sourceColumn, targetKeys } from '../column-map.js';
 import type { CdcPosition, Change, ChangeStream, ChangeTransaction, ColumnMap, DdlChange, RowChange, TableMapping, TableRef, TruncateChange } from '../engine.js';
 import { FatalEngineError, RetryableError } from '../engine.js';
-import { takeTransactions } from '../change-buffer.js';
+import { takeTransactions, WakeSignal } from '../change-buffer.js';
 import { validateRowFilter } from '../sql-filter.js';
 import { currentPosition, qid, qtable, toDriverValue, versionParts, type MySqlClient } from './connection.js';
 import { DdlSyntaxError, ddlTables, parseDdl, quoteStatement, rewriteDdl, type NameSpan, type ParsedDdl } from './ddl.js';
@@ -148,7 +148,7 @@ class BinlogChangeStream implements ChangeStream {
   private error?: Error;
   private closed = false;
   private paused = false;
-  private waiter?: () => void;
+  private readonly signal = new WakeSignal();
   private gtidState?: GtidSet | MariadbGtidPosition;
   private readonly high: number;
   readonly serverId = randomServerId();
@@ -241,13 +241,7 @@ class BinlogChangeStream implements ChangeStream {
     logger.warn('binlog stream failed', { error: this.error, serverId: this.serverId });
     this.waitError?.(this.error);
     setImmediate(() => this.z.stop());
-    this.wake();
-  }
-
-  private wake(): void {
-    const w = this.waiter;
-    this.waiter = undefined;
-    w?.();
+    this.signal.wake();
   }
 
   private onEvent(evt: AnyBinlogEvent): void {
@@ -400,21 +394,12 @@ class BinlogChangeStream implements ChangeStream {
       this.paused = true;
       this.z.connection?.pause();
     }
-    this.wake();
+    this.signal.wake();
   }
 
   async next(opts: { maxTransactions: number; maxEvents: number; waitMs: number }): Promise<ChangeTransaction[]> {
     if (this.ready.length === 0 && !this.error && !this.closed && opts.waitMs > 0) {
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(() => {
-          this.waiter = undefined;
-          resolve();
-        }, opts.waitMs);
-        this.waiter = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
+      await this.signal.wait(opts.waitMs);
     }
     if (this.ready.length === 0) {
       if (this.error) throw this.error;
@@ -435,7 +420,7 @@ class BinlogChangeStream implements ChangeStream {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.wake();
+    this.signal.wake();
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, 3000);
       this.z.once('stopped', () => {

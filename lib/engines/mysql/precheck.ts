@@ -7,7 +7,7 @@
  * read information_schema as the job's own user, so privileges are the user's real ones.
  */
 import type { CheckResult, EndpointConfig, PrecheckItem, PrecheckScope, ServerInfo, TableRef, TableSchema } from '../engine.js';
-import { incremental, resultsOf } from '../precheck-result.js';
+import { danglingForeignKeys, incremental, resultsOf } from '../precheck-result.js';
 import { qtable, testConnection, versionParts, type MySqlClient } from './connection.js';
 import { usableKey } from './chunks.js';
 import { readSchema } from './schema.js';
@@ -238,17 +238,7 @@ export async function precheckSource(client: MySqlClient, scope: PrecheckScope):
     : [];
   const selected = new Set(scope.tables.map((t) => `${t.db}\u0000${t.table}`));
   const dangling = fks.filter((f) => !selected.has(`${f.rdb}\u0000${f.rt}`)).map((f) => `${f.db}.${f.t} (${f.name}) -> ${f.rdb}.${f.rt}`);
-  out.push(
-    dangling.length === 0
-      ? result('hasForeignKeyOnUnselectedTable', 'passed')
-      : result(
-          'hasForeignKeyOnUnselectedTable',
-          'alarm',
-          `${dangling.length} foreign key(s) of selected tables reference tables that are not selected.`,
-          'Select the referenced tables too, or make sure they exist on the target before the foreign keys are created.',
-          dangling,
-        ),
-  );
+  out.push(danglingForeignKeys(result, dangling, 'Select the referenced tables too, or make sure they exist on the target before the foreign keys are created.'));
   return out;
 }
 

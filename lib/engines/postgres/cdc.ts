@@ -50,7 +50,7 @@ import { logger } from '../../logger.js';
 import { projectColumns, sourceColumn, targetColumn, targetKeys } from '../column-map.js';
 import type { CdcPosition, Change, ChangeStream, ChangeTransaction, RelationChange, RowChange, TableMapping, TableRef, TruncateChange } from '../engine.js';
 import { FatalEngineError, RetryableError } from '../engine.js';
-import { takeTransactions } from '../change-buffer.js';
+import { takeTransactions, WakeSignal } from '../change-buffer.js';
 import { validateRowFilter } from '../sql-filter.js';
 import { DEFAULT_CONNECT_TIMEOUT_MS, lit, literal, qid, qtable, schemaOf, type PgClient } from './connection.js';
 
@@ -360,7 +360,7 @@ class PgChangeStream implements ChangeStream {
   private open?: OpenTx;
   private error?: Error;
   private closed = false;
-  private waiter?: () => void;
+  private readonly signal = new WakeSignal();
   private drained?: () => void;
   private acked: bigint;
   private keepalive?: NodeJS.Timeout;
@@ -439,14 +439,8 @@ class PgChangeStream implements ChangeStream {
     this.error = c instanceof Error && (c instanceof RetryableError || c instanceof FatalEngineError) ? c : new FatalEngineError(`Reading the replication stream failed: ${(e as Error)?.message ?? String(e)}`, { cause: e });
     logger.warn('replication stream failed', { error: this.error, slot: this.slot });
     this.startFailed?.(this.error);
-    this.wake();
+    this.signal.wake();
     this.drained?.();
-  }
-
-  private wake(): void {
-    const w = this.waiter;
-    this.waiter = undefined;
-    w?.();
   }
 
   /** Standby status with the last acknowledged position as written, flushed and applied. */
@@ -559,7 +553,7 @@ class PgChangeStream implements ChangeStream {
     if (done.changes.length === 0 && last && last.changes.length === 0) this.ready[this.ready.length - 1] = done;
     else this.ready.push(done);
     this.bufferedEvents += tx.events;
-    this.wake();
+    this.signal.wake();
     // Backpressure: the library pauses the socket until this handler returns.
     while (this.bufferedEvents >= this.high && !this.closed && !this.error) {
       await new Promise<void>((resolve) => (this.drained = resolve));
@@ -568,16 +562,7 @@ class PgChangeStream implements ChangeStream {
 
   async next(opts: { maxTransactions: number; maxEvents: number; waitMs: number }): Promise<ChangeTransaction[]> {
     if (this.ready.length === 0 && !this.error && !this.closed && opts.waitMs > 0) {
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(() => {
-          this.waiter = undefined;
-          resolve();
-        }, opts.waitMs);
-        this.waiter = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
+      await this.signal.wait(opts.waitMs);
     }
     if (this.ready.length === 0) {
       if (this.error) throw this.error;
@@ -606,7 +591,7 @@ class PgChangeStream implements ChangeStream {
     this.sendStatus();
     this.closed = true;
     clearInterval(this.keepalive);
-    this.wake();
+    this.signal.wake();
     this.drained?.();
     await this.svc.destroy().catch(() => undefined);
   }

@@ -7,7 +7,7 @@
  * query the catalog as the job's own user, so privileges are the user's real ones.
  */
 import type { CheckResult, EndpointConfig, PrecheckItem, PrecheckScope, ServerInfo, TableRef, TableSchema } from '../engine.js';
-import { incremental, resultsOf } from '../precheck-result.js';
+import { danglingForeignKeys, incremental, resultsOf } from '../precheck-result.js';
 import { usableKey } from './chunks.js';
 import { qtable, schemaOf, testConnection, type PgClient } from './connection.js';
 import { readSchema, type PgNative } from './schema.js';
@@ -225,17 +225,7 @@ export async function precheckSource(client: PgClient, scope: PrecheckScope): Pr
       .filter((c) => c.type === 'f' && c.ref && !selected.has(`${s.ref.db}\u0000${c.ref[0]}\u0000${c.ref[1]}`))
       .map((c) => `${name(s.ref)} (${c.name}) -> ${s.ref.db}.${c.ref![0]}.${c.ref![1]}`),
   );
-  out.push(
-    dangling.length === 0
-      ? result('hasForeignKeyOnUnselectedTable', 'passed')
-      : result(
-          'hasForeignKeyOnUnselectedTable',
-          'alarm',
-          `${dangling.length} foreign key(s) of selected tables reference tables that are not selected.`,
-          'Select the referenced tables too, or create them on the target first: a foreign key whose table is missing there is not created.',
-          dangling,
-        ),
-  );
+  out.push(danglingForeignKeys(result, dangling, 'Select the referenced tables too, or create them on the target first: a foreign key whose table is missing there is not created.'));
   return out;
 }
 
